@@ -1,0 +1,3 @@
+from reelcraft.cli import main
+
+raise SystemExit(main())

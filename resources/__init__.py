@@ -1,0 +1,1 @@
+"""Shipped data: the model catalogue and price books, styles, icons, sample characters."""

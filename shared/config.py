@@ -1,0 +1,49 @@
+"""Settings from the environment (prefix `REELCRAFT_`) and the `--data-dir` option."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.paths import default_data_dir
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="REELCRAFT_", extra="ignore")
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    db_url: str | None = Field(default=None, description="default: SQLite in the data dir")
+    price_book: str = "default"
+    log_level: str = "INFO"
+    service_url: str | None = Field(default=None, description="a team server; default: local")
+    service_token: SecretStr | None = None
+    user_id: str = "local"
+    cache_budget_mb: int = Field(default=4096, gt=0)
+    max_concurrent_per_user: int = Field(default=3, gt=0)
+    daily_cap_per_user: int = Field(default=100, gt=0)
+    reservation_timeout_s: int = Field(default=6 * 3600, gt=0)
+
+    @property
+    def database_url(self) -> str:
+        return self.db_url or f"sqlite+aiosqlite:///{self.data_dir / 'reelcraft.db'}"
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+    def ensure_dirs(self) -> None:
+        for d in (self.data_dir, self.media_dir, self.log_dir):
+            d.mkdir(parents=True, exist_ok=True)
+
+
+def load_settings(data_dir: Path | None = None) -> Settings:
+    """Settings for this run; an explicit `--data-dir` wins over `REELCRAFT_DATA_DIR`."""
+    if data_dir is not None:
+        return Settings(data_dir=data_dir)
+    return Settings()

@@ -1,0 +1,1 @@
+"""Test helpers that start real parts (databases, servers) for the suite."""

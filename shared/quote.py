@@ -20,7 +20,11 @@ from shared.catalogue.schema import (
 from shared.errors import ErrorCode, ReelcraftError
 from shared.schemas import Quote
 
-_ROUNDING = {Rounding.NEAREST: ROUND_HALF_UP, Rounding.UP: ROUND_CEILING, Rounding.DOWN: ROUND_FLOOR}
+_ROUNDING = {
+    Rounding.NEAREST: ROUND_HALF_UP,
+    Rounding.UP: ROUND_CEILING,
+    Rounding.DOWN: ROUND_FLOOR,
+}
 _CENT = Decimal("0.01")
 
 

@@ -21,11 +21,15 @@ def _models(args: argparse.Namespace) -> int:
     for m in listings:
         badge = f" [{m.badge}]" if m.badge else ""
         audio = ", audio" if m.audio else ""
-        out.append(f"{m.label} ({m.model}) by {m.provider}{badge}: {m.quality_tag}{audio}, "
-                   f"~{round(m.estimated_render_s / 60)} min")
+        out.append(
+            f"{m.label} ({m.model}) by {m.provider}{badge}: {m.quality_tag}{audio}, "
+            f"~{round(m.estimated_render_s / 60)} min"
+        )
         for q in m.prices:
             state = f"via {q.route}" if q.available else q.unavailable_reason
-            out.append(f"    {q.duration_s:>3} s {q.resolution:>6}  {q.credits:>6} credits  {state}")
+            out.append(
+                f"    {q.duration_s:>3} s {q.resolution:>6}  {q.credits:>6} credits  {state}"
+            )
     sys.stdout.write("\n".join(out) + "\n")
     return 0
 
@@ -37,8 +41,10 @@ def _quote(args: argparse.Namespace) -> int:
     if args.json:
         print_json(q)
         return 0
-    line = (f"{q.model} {q.duration_s} s {q.resolution}: {q.credits} credits "
-            f"(provider ${q.provider_cost_usd}, margin {q.margin}x)")
+    line = (
+        f"{q.model} {q.duration_s} s {q.resolution}: {q.credits} credits "
+        f"(provider ${q.provider_cost_usd}, margin {q.margin}x)"
+    )
     if not q.available:
         line += f"\n  unavailable: {q.unavailable_reason}"
     sys.stdout.write(line + "\n")

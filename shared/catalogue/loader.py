@@ -62,7 +62,9 @@ def _resource_dir() -> Path:
     return Path(str(resources.files("resources"))) / "catalogue"
 
 
-def _check_offering(book: PriceBook, offering: Offering, models: dict[str, ModelDefinition]) -> None:
+def _check_offering(
+    book: PriceBook, offering: Offering, models: dict[str, ModelDefinition]
+) -> None:
     where = f"price book {book.id}, model {offering.model}"
     model = models.get(offering.model)
     if model is None:

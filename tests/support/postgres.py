@@ -50,21 +50,55 @@ def postgres_cluster() -> Iterator[str | None]:
         shutil.chown(tmp, "postgres", "postgres")
     port = _free_port()
     subprocess.run(
-        _as_postgres([str(bin_dir / "initdb"), "-D", str(data), "-U", "reelcraft",
-                      "--auth=trust", "-E", "UTF8"]),
-        check=True, capture_output=True,
+        _as_postgres(
+            [
+                str(bin_dir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "reelcraft",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+            ]
+        ),
+        check=True,
+        capture_output=True,
     )
     opts = f"-p {port} -k {tmp} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
     subprocess.run(
-        _as_postgres([str(bin_dir / "pg_ctl"), "-D", str(data), "-o", opts, "-w",
-                      "-l", str(tmp / "log"), "start"]),
-        check=True, capture_output=True,
+        _as_postgres(
+            [
+                str(bin_dir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-o",
+                opts,
+                "-w",
+                "-l",
+                str(tmp / "log"),
+                "start",
+            ]
+        ),
+        check=True,
+        capture_output=True,
     )
     try:
         subprocess.run(
-            _as_postgres([str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(port),
-                          "-U", "reelcraft", "reelcraft"]),
-            check=True, capture_output=True,
+            _as_postgres(
+                [
+                    str(bin_dir / "createdb"),
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    str(port),
+                    "-U",
+                    "reelcraft",
+                    "reelcraft",
+                ]
+            ),
+            check=True,
+            capture_output=True,
         )
         yield f"postgresql+asyncpg://reelcraft@127.0.0.1:{port}/reelcraft"
     finally:

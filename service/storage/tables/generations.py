@@ -56,9 +56,7 @@ class GenerationEventRow(Base):
     __table_args__ = (Index("ix_generation_events_generation", "generation_id", "id"),)
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
-    generation_id: Mapped[str] = mapped_column(
-        ForeignKey("generations.id", ondelete="CASCADE")
-    )
+    generation_id: Mapped[str] = mapped_column(ForeignKey("generations.id", ondelete="CASCADE"))
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     kind: Mapped[str] = mapped_column(String(30))  # job_state | post_state | note
     from_state: Mapped[str | None] = mapped_column(String(20))

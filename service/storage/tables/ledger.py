@@ -83,8 +83,6 @@ class PurchaseRow(Base):
     amount_cents: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(8), default="usd")
     status: Mapped[str] = mapped_column(String(20), default="open")  # open | paid | expired
-    transfer_id: Mapped[str | None] = mapped_column(
-        ForeignKey("ledger_transfers.id"), unique=True
-    )
+    transfer_id: Mapped[str | None] = mapped_column(ForeignKey("ledger_transfers.id"), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     credited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -5,8 +5,14 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from reelcraft.commands import catalogue
+from reelcraft.commands import catalogue, emulator, generate, jobs, service
 
 Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
-COMMANDS: list[Register] = [catalogue.register]
+COMMANDS: list[Register] = [
+    catalogue.register,
+    emulator.register,
+    service.register,
+    generate.register,
+    jobs.register,
+]

@@ -68,10 +68,7 @@ def frame_size(resolution: str, aspect_ratio: str) -> tuple[int, int]:
         raise ValueError(f"bad aspect ratio {aspect_ratio!r}") from exc
     if a <= 0 or b <= 0:
         raise ValueError(f"bad aspect ratio {aspect_ratio!r}")
-    if a >= b:
-        w, h = short * a / b, short
-    else:
-        w, h = short, short * b / a
+    w, h = (short * a / b, float(short)) if a >= b else (float(short), short * b / a)
     return _even(w), _even(h)
 
 
@@ -91,18 +88,18 @@ def image_size(image: bytes) -> tuple[int, int]:
 
 
 def _even(x: float) -> int:
-    return max(2, int(round(x / 2)) * 2)
+    return max(2, round(x / 2) * 2)
 
 
 def _prepare_planes(image: bytes, spec: RenderSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     try:
-        with Image.open(io.BytesIO(image)) as im:
-            im = ImageOps.exif_transpose(im).convert("RGB")
+        with Image.open(io.BytesIO(image)) as source:
             big_w, big_h = _even(spec.width * _PAN_MARGIN), _even(spec.height * _PAN_MARGIN)
             # Draft mode lets JPEG decode at a reduced scale: big camera images load fast.
-            im.draft("RGB", (big_w, big_h))
-            im = ImageOps.fit(im, (big_w, big_h), Image.Resampling.BILINEAR)
-            ycc = np.asarray(im.convert("YCbCr"))
+            source.draft("RGB", (big_w, big_h))
+            upright = ImageOps.exif_transpose(source).convert("RGB")
+            fitted = ImageOps.fit(upright, (big_w, big_h), Image.Resampling.BILINEAR)
+            ycc = np.asarray(fitted.convert("YCbCr"))
     except RenderError:
         raise
     except Exception as exc:

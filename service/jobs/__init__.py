@@ -1,0 +1,1 @@
+"""Generations: acceptance, the state machine, the runner, limits and estimates."""

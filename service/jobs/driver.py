@@ -1,0 +1,334 @@
+"""Drives one generation from wherever it is to a terminal state (SPEC 5).
+
+Each step reads the row, does the slow work, then records the outcome with a compare-and-set
+transition, so a cancel or another process winning a race is noticed rather than overwritten.
+The ledger decides races about money: capture and release are idempotent and mutually
+exclusive per job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy import func, select
+
+from service.jobs.breaker import CircuitBreaker
+from service.jobs.engine import CreditsLedger, JobEngine
+from service.jobs.policy import RETRYABLE_RENDER_ERRORS, RunnerPolicy
+from service.jobs.transitions import Transitions
+from service.providers.base import (
+    ProviderAdapter,
+    ProviderError,
+    ProviderHandle,
+    ProviderResult,
+    ProviderUpdate,
+    SubmitRequest,
+)
+from service.storage.tables import GenerationEventRow, GenerationRow
+from shared.catalogue import Catalogue
+from shared.errors import ErrorCode, ReelcraftError
+from shared.schemas import GenerationRequest
+from shared.states import JobState, ProviderStatus
+
+log = logging.getLogger(__name__)
+
+
+class ResultFetcher(Protocol):
+    """The media cache: download, verify and keep a result; returns the file's sha256."""
+
+    async def fetch_result(self, result: ProviderResult) -> str: ...
+
+
+class InputSource(Protocol):
+    async def submit_image(self, sha256: str, transport: str) -> dict[str, Any]: ...
+
+
+class AdapterLookup(Protocol):
+    def __call__(self, adapter_name: str) -> ProviderAdapter: ...
+
+
+@dataclass
+class JobDriver:
+    engine: JobEngine
+    catalogue: Catalogue
+    transitions: Transitions
+    ledger: CreditsLedger
+    breaker: CircuitBreaker
+    adapters: AdapterLookup
+    media: ResultFetcher
+    inputs: InputSource
+    policy: RunnerPolicy
+
+    async def __call__(self, generation_id: str) -> None:
+        while True:
+            row = await self._row(generation_id)
+            if row is None or JobState(row.state).is_terminal:
+                return
+            state = JobState(row.state)
+            if state is JobState.QUEUED:
+                await self._submit(row)
+            elif state is JobState.SUBMITTING:
+                await self._orphaned_submit(row)
+            elif state is JobState.RUNNING:
+                await self._watch(row)
+            elif state is JobState.DOWNLOADING:
+                await self._download(row)
+
+    async def _row(self, generation_id: str) -> GenerationRow | None:
+        async with self.engine.sessions() as session:
+            return await session.get(GenerationRow, generation_id)
+
+    # -- failure and refund -----------------------------------------------------------------
+
+    async def _fail(self, row: GenerationRow, code: ErrorCode, message: str) -> None:
+        """Refund first (exactly once, by the ledger), then record the failure."""
+        released = await self.ledger.release_for_job(job_id=row.id, reason=code.value)
+        if not released:
+            log.warning("generation %s failed after its credits were captured", row.id)
+        await self.transitions.move(
+            row.id,
+            JobState.FAILED,
+            f"{code.value}: {message}; credits refunded",
+            error_code=code.value,
+            error_message=message,
+        )
+
+    async def _cancelled_by_provider(self, row: GenerationRow, update: ProviderUpdate) -> None:
+        await self.ledger.release_for_job(job_id=row.id, reason="cancelled")
+        await self.transitions.move(
+            row.id,
+            JobState.CANCELLED,
+            f"the provider cancelled the task ({update.raw_status}); credits refunded",
+            error_code=ErrorCode.CANCELLED.value,
+            error_message=update.error_message or "Cancelled by the provider.",
+        )
+
+    # -- submit -----------------------------------------------------------------------------
+
+    def _pick_route(self, row: GenerationRow, request: GenerationRequest, tried: set[str]) -> str:
+        model = self.catalogue.model(row.model)
+        preferred = [r.name for r in model.routes]
+        order = ([row.route] if row.route else []) + [n for n in preferred if n != row.route]
+        for name in order:
+            if name in tried:
+                continue
+            route = model.route(name)
+            if route.rejects(request.duration_s, request.resolution or "") is not None:
+                continue
+            if not self.breaker.allows(model.id, name):
+                continue
+            return name
+        raise ReelcraftError(ErrorCode.MODEL_UNAVAILABLE, f"no route of {model.label} is available")
+
+    async def _submit(self, row: GenerationRow) -> None:
+        request = GenerationRequest.model_validate(row.request)
+        model = self.catalogue.model(row.model)
+        tried: set[str] = set()
+        while True:
+            try:
+                route_name = self._pick_route(row, request, tried)
+            except ReelcraftError as exc:
+                await self._fail(row, exc.code, exc.message)
+                return
+            tried.add(route_name)
+            route = model.route(route_name)
+            moved = await self.transitions.move(
+                row.id,
+                JobState.SUBMITTING,
+                f"submitting to {route.adapter} ({route.provider_model})",
+                allowed_from={JobState.QUEUED},
+                route=route_name,
+            )
+            if moved is None:
+                return  # cancelled meanwhile
+            adapter = self.adapters(route.adapter)
+            try:
+                image = await self.inputs.submit_image(
+                    request.input_image_sha256, route.image_transport
+                )
+                submit = SubmitRequest(
+                    route=route,
+                    prompt=request.prompt_sent or request.prompt,
+                    negative_prompt=request.negative_prompt or None,
+                    duration_s=request.duration_s,
+                    resolution=request.resolution or route.resolutions[0],
+                    aspect_ratio=request.aspect_ratio,
+                    audio=request.audio,
+                    seed=request.seed,
+                    options=request.options,
+                    **image,
+                )
+                handle = await self._with_transient_retries(lambda: adapter.submit(submit))
+            except ProviderError as exc:
+                if exc.outcome_unknown:
+                    await self._fail(
+                        row,
+                        ErrorCode.PROVIDER_ERROR,
+                        "the provider's answer to the submit was lost; not repeated to avoid "
+                        "a double render",
+                    )
+                    return
+                if exc.transient or exc.code is ErrorCode.MODEL_UNAVAILABLE:
+                    self.breaker.record_failure(model.id, route_name)
+                    await self.transitions.move(
+                        row.id, JobState.QUEUED, f"route {route_name} failed ({exc.message}); "
+                        "failing over", allowed_from={JobState.SUBMITTING},
+                    )
+                    continue
+                await self._fail(row, exc.code, exc.message)
+                return
+            except ReelcraftError as exc:
+                await self._fail(row, exc.code, exc.message)
+                return
+            # The provider handle is persisted before anything else happens (SPEC 5).
+            await self.transitions.move(
+                row.id,
+                JobState.RUNNING,
+                f"submitted: {route.adapter} task {handle.task_id}",
+                allowed_from={JobState.SUBMITTING},
+                provider_task_id=handle.task_id,
+                provider_handle=handle.model_dump(mode="json"),
+                provider_status="submitted",
+                progress=0.0,
+            )
+            return
+
+    async def _orphaned_submit(self, row: GenerationRow) -> None:
+        """Found mid-submit after a restart: the provider may or may not have the task."""
+        await self._fail(
+            row,
+            ErrorCode.PROVIDER_ERROR,
+            "the service stopped while submitting; not repeated to avoid a double render",
+        )
+
+    async def _with_transient_retries(self, call: Any) -> Any:
+        attempt = 0
+        while True:
+            try:
+                return await call()
+            except ProviderError as exc:
+                if not exc.transient or exc.outcome_unknown or attempt >= self.policy.transient_retries:
+                    raise
+                await asyncio.sleep(self.policy.transient_delay(attempt, exc.retry_after_s))
+                attempt += 1
+
+    # -- watch ------------------------------------------------------------------------------
+
+    async def _watch(self, row: GenerationRow) -> None:
+        assert row.provider_handle is not None
+        handle = ProviderHandle.model_validate(row.provider_handle)
+        adapter = self.adapters(handle.adapter)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        delay: float | None = None
+        last = (row.provider_status, row.progress)
+        warned = False
+        while True:
+            try:
+                update = await self._with_transient_retries(lambda: adapter.poll(handle))
+            except ProviderError as exc:
+                await self._fail(row, exc.code, exc.message)
+                return
+            if (update.raw_status, update.progress) != last:
+                changed_status = update.raw_status != last[0]
+                last = (update.raw_status, update.progress)
+                if await self.transitions.note(
+                    row.id,
+                    f"provider: {update.raw_status}" if changed_status else "",
+                    provider_status=update.raw_status,
+                    progress=update.progress,
+                ) is None:
+                    return  # cancelled meanwhile
+            if update.status is ProviderStatus.SUCCEEDED:
+                await self.transitions.move(
+                    row.id, JobState.DOWNLOADING, "rendered; downloading",
+                    allowed_from={JobState.RUNNING}, progress=100.0,
+                )
+                return
+            if update.status is ProviderStatus.CANCELLED:
+                await self._cancelled_by_provider(row, update)
+                return
+            if update.status is ProviderStatus.FAILED:
+                await self._render_failed(row, update)
+                return
+            elapsed = loop.time() - started
+            if elapsed > self.policy.hard_timeout_s:
+                if adapter.supports_cancel:
+                    try:
+                        await adapter.cancel(handle)
+                    except ProviderError:
+                        log.warning("cancel after timeout failed for %s", row.id)
+                await self._fail(row, ErrorCode.PROVIDER_TIMEOUT, "the render took too long")
+                return
+            if elapsed > self.policy.soft_timeout_s and not warned:
+                warned = True
+                await self.transitions.note(row.id, "taking longer than usual")
+            delay = self.policy.next_poll_delay(delay)
+            await asyncio.sleep(delay)
+            if (await self._row(row.id)) is None:
+                return
+
+    async def _render_failed(self, row: GenerationRow, update: ProviderUpdate) -> None:
+        code = update.error_code or ErrorCode.PROVIDER_ERROR
+        message = update.error_message or "the provider reported a failed render"
+        cfg = await self.engine.config.get()
+        retries_done = await self._retries_done(row.id)
+        if code in RETRYABLE_RENDER_ERRORS:
+            self.breaker.record_failure(row.model, row.route or "")
+        if code in RETRYABLE_RENDER_ERRORS and retries_done < cfg.auto_retries:
+            await self.transitions.move(
+                row.id,
+                JobState.QUEUED,
+                f"render failed ({message}); retrying on the same route "
+                f"({retries_done + 1}/{cfg.auto_retries})",
+                allowed_from={JobState.RUNNING},
+                detail={"retry": retries_done + 1},
+                provider_handle=None,
+                provider_task_id=None,
+                progress=None,
+            )
+            return
+        await self._fail(row, code, message)
+
+    async def _retries_done(self, generation_id: str) -> int:
+        """Render retries so far, counted from the timeline (survives restarts)."""
+        async with self.engine.sessions() as session:
+            count = await session.scalar(
+                select(func.count()).where(
+                    GenerationEventRow.generation_id == generation_id,
+                    GenerationEventRow.kind == "job_state",
+                    GenerationEventRow.from_state == JobState.RUNNING.value,
+                    GenerationEventRow.to_state == JobState.QUEUED.value,
+                )
+            )
+        return int(count or 0)
+
+    # -- download ---------------------------------------------------------------------------
+
+    async def _download(self, row: GenerationRow) -> None:
+        assert row.provider_handle is not None
+        handle = ProviderHandle.model_validate(row.provider_handle)
+        adapter = self.adapters(handle.adapter)
+        try:
+            result = await self._with_transient_retries(lambda: adapter.result(handle))
+            sha256 = await self.media.fetch_result(result)
+        except ReelcraftError as exc:
+            code = exc.code if exc.code is not ErrorCode.INTERNAL else ErrorCode.DOWNLOAD_FAILED
+            await self._fail(row, code, exc.message)
+            return
+        captured = await self.ledger.capture_for_job(job_id=row.id)
+        if not captured:
+            return  # cancelled while downloading: the refund stands, nothing is charged
+        self.breaker.record_success(row.model, row.route or "")
+        await self.transitions.move(
+            row.id,
+            JobState.READY,
+            f"ready: video verified and cached; {row.credits_reserved} credits charged",
+            allowed_from={JobState.DOWNLOADING},
+            media_sha256=sha256,
+            credits_charged=row.credits_reserved,
+            progress=100.0,
+        )

@@ -1,0 +1,145 @@
+"""The auditor: the ledger's invariants, checked from the database alone.
+
+- the books sum to zero (posted and pending, over every account);
+- no wallet is below zero, reservations included;
+- each reservation is resolved at most once, by a resolution that matches it;
+- every account's balances equal the fold of its transfers, so for every wallet
+  available + reserved (the open reservations) equals the posted balance;
+- every paid purchase was credited once, with its credits, to its buyer.
+
+`run(conn)` checks everything; `run(conn, user_ids)` limits the per-account checks to those
+wallets (cheap enough to run after every operation of a long random workload).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from service.ledger.accounts import wallet_id
+
+
+@dataclass
+class AuditReport:
+    violations: list[str] = field(default_factory=list)
+    accounts_checked: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+    def raise_if_failed(self) -> None:
+        if self.violations:
+            raise AssertionError("ledger audit failed:\n  " + "\n  ".join(self.violations))
+
+
+_BOOKS = text(
+    "SELECT COALESCE(SUM(credits_posted - debits_posted), 0),"
+    " COALESCE(SUM(credits_pending - debits_pending), 0), COUNT(*) FROM ledger_accounts"
+)
+
+_NEGATIVE_WALLETS = text(
+    "SELECT id, credits_posted - debits_posted - debits_pending FROM ledger_accounts"
+    " WHERE kind = 'wallet' AND credits_posted - debits_posted - debits_pending < 0"
+)
+
+_RESOLVED_TWICE = text(
+    "SELECT pending_id, COUNT(*) FROM ledger_transfers WHERE pending_id IS NOT NULL"
+    " GROUP BY pending_id HAVING COUNT(*) > 1"
+)
+
+_BAD_RESOLUTIONS = text(
+    "SELECT r.id FROM ledger_transfers r LEFT JOIN ledger_transfers p ON p.id = r.pending_id"
+    " WHERE r.pending_id IS NOT NULL AND (p.id IS NULL OR p.kind != 'pending'"
+    " OR p.debit_account_id != r.debit_account_id OR p.credit_account_id != r.credit_account_id"
+    " OR (r.kind = 'post' AND r.amount > p.amount) OR (r.kind = 'void' AND r.amount != p.amount))"
+)
+
+# Every account's four balances against the fold of its transfers (open reservations only
+# count as pending), and for wallets: available (as the balance API computes it) + reserved
+# (the open reservations) = posted (the fold of posted transfers).
+_FOLD = """
+WITH open_pending AS (
+  SELECT p.debit_account_id, p.credit_account_id, p.amount FROM ledger_transfers p
+  WHERE p.kind = 'pending' {scope_p}
+    AND NOT EXISTS (SELECT 1 FROM ledger_transfers r WHERE r.pending_id = p.id)
+), legs AS (
+  SELECT debit_account_id AS account, amount AS dp, 0 AS cp, 0 AS dpe, 0 AS cpe
+    FROM ledger_transfers WHERE kind IN ('single', 'post') {scope_debit}
+  UNION ALL SELECT credit_account_id, 0, amount, 0, 0
+    FROM ledger_transfers WHERE kind IN ('single', 'post') {scope_credit}
+  UNION ALL SELECT debit_account_id, 0, 0, amount, 0 FROM open_pending
+  UNION ALL SELECT credit_account_id, 0, 0, 0, amount FROM open_pending
+), folded AS (
+  SELECT account, SUM(dp) AS dp, SUM(cp) AS cp, SUM(dpe) AS dpe, SUM(cpe) AS cpe
+  FROM legs GROUP BY account
+)
+SELECT a.id, a.kind, a.debits_posted, a.credits_posted, a.debits_pending, a.credits_pending,
+       COALESCE(f.dp, 0), COALESCE(f.cp, 0), COALESCE(f.dpe, 0), COALESCE(f.cpe, 0)
+FROM ledger_accounts a LEFT JOIN folded f ON f.account = a.id
+WHERE ({scope_a})
+  AND (a.debits_posted != COALESCE(f.dp, 0) OR a.credits_posted != COALESCE(f.cp, 0)
+    OR a.debits_pending != COALESCE(f.dpe, 0) OR a.credits_pending != COALESCE(f.cpe, 0)
+    OR (a.kind = 'wallet' AND (a.credits_posted - a.debits_posted - a.debits_pending)
+        + COALESCE(f.dpe, 0) != COALESCE(f.cp, 0) - COALESCE(f.dp, 0)))
+"""
+
+
+def _fold(scoped: bool) -> str:
+    if not scoped:
+        return _FOLD.format(scope_p="", scope_debit="", scope_credit="", scope_a="1 = 1")
+    return _FOLD.format(
+        scope_p="AND (p.debit_account_id IN :accounts OR p.credit_account_id IN :accounts)",
+        scope_debit="AND debit_account_id IN :accounts",
+        scope_credit="AND credit_account_id IN :accounts",
+        scope_a="a.id IN :accounts",
+    )
+
+
+_FOLD_ALL = text(_fold(scoped=False))
+_FOLD_SOME = text(_fold(scoped=True)).bindparams(bindparam("accounts", expanding=True))
+
+_PURCHASES = text(
+    "SELECT c.checkout_session_id FROM credit_purchases c"
+    " LEFT JOIN ledger_transfers t ON t.id = c.transfer_id"
+    " WHERE c.status = 'paid' AND (t.id IS NULL OR t.amount != c.credits"
+    " OR t.kind != 'single' OR t.source != 'credit_purchase'"
+    " OR t.credit_account_id != 'wallet:' || c.user_id)"
+    " UNION ALL SELECT t.id FROM ledger_transfers t WHERE t.source = 'credit_purchase'"
+    " AND NOT EXISTS (SELECT 1 FROM credit_purchases c WHERE c.transfer_id = t.id)"
+)
+
+
+async def run(conn: AsyncConnection, user_ids: list[str] | None = None) -> AuditReport:
+    report = AuditReport()
+    posted_sum, pending_sum, count = (await conn.execute(_BOOKS)).one()
+    report.accounts_checked = int(count)
+    if posted_sum != 0 or pending_sum != 0:
+        report.violations.append(
+            f"books do not sum to zero: posted {posted_sum}, pending {pending_sum}"
+        )
+    for account, available in await conn.execute(_NEGATIVE_WALLETS):
+        report.violations.append(f"{account} is below zero: {available} available")
+    for pending_id, times in await conn.execute(_RESOLVED_TWICE):
+        report.violations.append(f"reservation {pending_id} resolved {times} times")
+    for (transfer_id,) in await conn.execute(_BAD_RESOLUTIONS):
+        report.violations.append(f"resolution {transfer_id} does not match its reservation")
+    if user_ids is None:
+        mismatches = await conn.execute(_FOLD_ALL)
+    else:
+        accounts = [wallet_id(u) for u in user_ids]
+        mismatches = await conn.execute(_FOLD_SOME, {"accounts": accounts})
+        report.accounts_checked = len(accounts)
+    for row in mismatches:
+        account, _kind, *stored_and_folded = row
+        stored, folded = stored_and_folded[:4], stored_and_folded[4:]
+        report.violations.append(
+            f"{account}: balances (debits_posted, credits_posted, debits_pending, "
+            f"credits_pending) are {tuple(stored)} but its transfers sum to {tuple(folded)}"
+        )
+    if user_ids is None:
+        for (purchase,) in await conn.execute(_PURCHASES):
+            report.violations.append(f"purchase {purchase} is not credited exactly once")
+    return report

@@ -1,0 +1,258 @@
+"""The emulator's provider-neutral core: configuration, tasks and their clock-driven states.
+
+A task's state is computed from the clock (queued for `queue_s`, running for `render_s`,
+then its outcome), so polling is cheap and a thousand tasks in flight cost nothing but the
+one render they share. Success additionally waits for the real MP4, which is rendered in a
+worker thread from the moment of submit; a render that is slower than `render_s` holds the
+task at 99 % rather than reporting a file that does not exist yet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from service.providers.emulator.faults import (
+    OUTCOME_FAULTS,
+    Fault,
+    FaultBook,
+    FaultKind,
+    Phase,
+    markers_in,
+    scenario_faults,
+    take_first,
+)
+from service.providers.emulator.files import FileStore
+from service.providers.emulator.render import RenderCache, RenderSpec
+from shared.logging import register_secret
+
+DEMO_KEY = "reelcraft-demo-key-0000"
+
+
+def default_render_dir() -> Path:
+    """Shared by every emulator on this machine: identical renders are done once."""
+    return Path(tempfile.gettempdir()) / "reelcraft-emulator-renders"
+
+
+@dataclass
+class EmulatorConfig:
+    key: str = DEMO_KEY
+    queue_s: float = 1.0
+    render_s: float = 4.0
+    scenario: str | None = None
+    public_base_url: str = "http://127.0.0.1:8765"
+    render_dir: Path = field(default_factory=default_render_dir)
+    url_ttl_s: float = 3600.0
+    # Upper bound for a `hang` fault without `seconds`: long enough for any client timeout.
+    max_hang_s: float = 600.0
+
+    @property
+    def stripe_secret_key(self) -> str:
+        return f"sk_test_{self.key}"
+
+
+class TaskState(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def terminal(self) -> bool:
+        return self in (TaskState.SUCCEEDED, TaskState.FAILED, TaskState.CANCELLED)
+
+
+class Failure(StrEnum):
+    CONTENT_POLICY = "content_policy"
+    RENDER = "render"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    state: TaskState
+    progress: float  # 0..1
+    queue_position: int
+    failure: Failure | None = None
+    message: str = ""
+
+
+@dataclass
+class Task:
+    id: str
+    provider: str
+    model: str
+    prompt: str
+    spec: RenderSpec
+    created: float  # monotonic
+    created_epoch: float
+    queue_s: float
+    render_s: float
+    outcome: FaultKind | None  # None: succeeds; else one of OUTCOME_FAULTS
+    faults: list[Fault]
+    body: dict[str, Any]
+    extra: dict[str, Any] = field(default_factory=dict)
+    render: asyncio.Future[Path] | None = None
+    cancelled_at: float | None = None
+    cancelled_epoch: float | None = None
+    deleted: bool = False
+    finished_epoch: float | None = None
+
+    @property
+    def started_epoch(self) -> float:
+        return self.created_epoch + self.queue_s
+
+    def snapshot(self, now: float | None = None, queue_position: int = 0) -> Snapshot:
+        now = time.monotonic() if now is None else now
+        if self.cancelled_at is not None:
+            return Snapshot(TaskState.CANCELLED, 0.0, 0, message="cancelled")
+        elapsed = now - self.created
+        if elapsed < self.queue_s:
+            return Snapshot(TaskState.QUEUED, 0.0, queue_position)
+        running = elapsed - self.queue_s
+        if running < self.render_s or self.outcome is FaultKind.STUCK:
+            progress = min(0.99, running / self.render_s) if self.render_s > 0 else 0.99
+            return Snapshot(TaskState.RUNNING, progress, 0)
+        if self.outcome is FaultKind.CONTENT_POLICY_AT_RESULT:
+            return self._finish(TaskState.FAILED, Failure.CONTENT_POLICY,
+                                "The output was flagged by the content checker.")
+        if self.outcome is FaultKind.RENDER_FAILURE:
+            return self._finish(TaskState.FAILED, Failure.RENDER,
+                                "The model failed to generate the video.")
+        if self.outcome is FaultKind.CANCELLED:
+            return self._finish(TaskState.CANCELLED, None, "cancelled by the provider")
+        if self.render is None or not self.render.done():
+            return Snapshot(TaskState.RUNNING, 0.99, 0)
+        if self.render.cancelled() or self.render.exception() is not None:
+            return self._finish(TaskState.FAILED, Failure.RENDER,
+                                f"render failed: {self.render.exception()}")
+        return self._finish(TaskState.SUCCEEDED, None, "")
+
+    def _finish(self, state: TaskState, failure: Failure | None, message: str) -> Snapshot:
+        if self.finished_epoch is None:
+            self.finished_epoch = time.time()
+        return Snapshot(state, 1.0, 0, failure, message)
+
+    @property
+    def video_path(self) -> Path:
+        assert self.render is not None and self.render.done()
+        return self.render.result()
+
+
+class EmulatorState:
+    """Everything one emulator instance knows; shared by all provider routers."""
+
+    def __init__(self, config: EmulatorConfig) -> None:
+        self.config = config
+        register_secret(config.key)
+        register_secret(config.stripe_secret_key)
+        self.faults = FaultBook()
+        for fault in scenario_faults(config.scenario):
+            self.faults.add(fault)
+        self.tasks: dict[tuple[str, str], Task] = {}
+        self.renders = RenderCache(config.render_dir)
+        self.files = FileStore(self)
+        self.executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="emulator-render")
+        # Set from the thread that stops the server; long waits (hang, streams) watch it.
+        self.shutting_down = threading.Event()
+
+    def url(self, path: str) -> str:
+        return self.config.public_base_url.rstrip("/") + path
+
+    def get(self, provider: str, task_id: str) -> Task | None:
+        task = self.tasks.get((provider, task_id))
+        return None if task is None or task.deleted else task
+
+    def queue_position(self, task: Task) -> int:
+        now = time.monotonic()
+        return sum(
+            1
+            for t in self.tasks.values()
+            if t.provider == task.provider and t.created < task.created
+            and now - t.created < t.queue_s and t.cancelled_at is None
+        )
+
+    def snapshot(self, task: Task) -> Snapshot:
+        return task.snapshot(queue_position=self.queue_position(task))
+
+    def create_task(
+        self,
+        *,
+        provider: str,
+        model: str,
+        prompt: str,
+        image: bytes,
+        spec: RenderSpec,
+        body: dict[str, Any],
+        task_id: str | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> Task:
+        """Register a task and start its render; the caller has validated the request."""
+        markers = markers_in(prompt)
+        queue_s, render_s = self.config.queue_s, self.config.render_s
+        for fault in markers:
+            if fault.kind is FaultKind.TIMING:
+                queue_s = fault.param("queue_s", queue_s)
+                render_s = fault.param("render_s", render_s)
+        outcome = next((f.kind for f in markers if f.kind in OUTCOME_FAULTS), None)
+        if outcome is None:
+            for kind in (FaultKind.CONTENT_POLICY_AT_RESULT, FaultKind.RENDER_FAILURE,
+                         FaultKind.CANCELLED, FaultKind.STUCK):
+                if self.faults.has_global(provider, kind):
+                    outcome = kind
+                    break
+        task = Task(
+            id=task_id or secrets.token_hex(16),
+            provider=provider,
+            model=model,
+            prompt=prompt,
+            spec=spec,
+            created=time.monotonic(),
+            created_epoch=time.time(),
+            queue_s=max(0.0, queue_s),
+            render_s=max(0.0, render_s),
+            outcome=outcome,
+            faults=[f for f in markers if f.kind not in OUTCOME_FAULTS],
+            body=body,
+            extra=extra or {},
+        )
+        if outcome is None:
+            loop = asyncio.get_running_loop()
+            task.render = loop.run_in_executor(
+                self.executor, self.renders.get_or_render, image, spec
+            )
+        self.tasks[(provider, task.id)] = task
+        return task
+
+    def cancel(self, task: Task) -> bool:
+        """Cancel a task that has not finished; False if it already had."""
+        if self.snapshot(task).state.terminal:
+            return False
+        task.cancelled_at = time.monotonic()
+        task.cancelled_epoch = time.time()
+        return True
+
+    def submit_marker_fault(self, provider: str, prompt: str, kinds: frozenset[FaultKind]
+                            ) -> Fault | None:
+        """A submit-phase marker in the prompt that fires for this submit, if any."""
+        for fault in markers_in(prompt):
+            if (fault.kind in kinds and fault.on is Phase.SUBMIT
+                    and self.faults.take_marker(provider, prompt, fault)):
+                return fault
+        return None
+
+    def task_fault(self, task: Task, phase: Phase, kinds: frozenset[FaultKind]) -> Fault | None:
+        return take_first(task.faults, phase, kinds) or self.faults.take_global(
+            task.provider, phase, kinds
+        )
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=False, cancel_futures=True)

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
 from pydantic import ValidationError
+from PySide6.QtCore import QObject, Signal
 
-from shared.api_schemas import Health, ModelsResponse, StreamEvent
+from shared.api_schemas import Health, StreamEvent
 from shared.client import ServiceClient, ServiceUnreachable
 from shared.errors import ReelcraftError
 from shared.schemas import Generation

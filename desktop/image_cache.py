@@ -15,10 +15,9 @@ from uuid import UUID
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
+from desktop.bridge import ServiceBridge
 from shared.client import ServiceClient
 from shared.errors import ReelcraftError
-
-from desktop.bridge import ServiceBridge
 
 log = logging.getLogger(__name__)
 MAX_IMAGES = 300

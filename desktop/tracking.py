@@ -15,9 +15,8 @@ from collections import deque
 from enum import StrEnum
 from typing import Any
 
-from shared.errors import ReelcraftError
-
 from desktop.bridge import ServiceBridge
+from shared.errors import ReelcraftError
 
 log = logging.getLogger(__name__)
 CLIENT = "desktop"

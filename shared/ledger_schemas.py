@@ -60,7 +60,7 @@ class VideoPostExtra(BaseModel):
     resolution: str
     duration: int = Field(gt=0, description="seconds")
     credits: int = Field(gt=0)
-    provider_cost_usd: Decimal | None = Field(default=None, ge=0)
+    provider_cost_usd: JsonDecimal | None = Field(default=None, ge=0)
     price_book: str | None = None
     route: str | None = None
 

@@ -13,10 +13,9 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, Signal
 
+from desktop import formatting
 from shared.listing import ModelListing
 from shared.schemas import MAX_PROMPT_CHARS, CardState, ModelCard, Quote
-
-from desktop import formatting
 
 
 @dataclass(frozen=True)
@@ -282,7 +281,9 @@ class CreateViewModel(QObject):
             self.balance_changed.emit(state)
 
     def _emit_generate(self, card: ModelCard | None, prompt: PromptState) -> None:
-        cost = card.credits if card is not None and card.state is not CardState.UNAVAILABLE else None
+        cost = (
+            card.credits if card is not None and card.state is not CardState.UNAVAILABLE else None
+        )
         text = "Generate Video" + (f" ({formatting.credits(cost)})" if cost is not None else "")
         hint = self._blocker(card, prompt)
         if self._submitting:

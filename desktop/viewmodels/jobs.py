@@ -25,9 +25,7 @@ class JobsStore(QObject):
 
     def apply(self, generation: Generation) -> None:
         old = self._jobs.get(generation.id)
-        if old is not None and (
-            generation.updated_at < old.updated_at or generation == old
-        ):
+        if old is not None and (generation.updated_at < old.updated_at or generation == old):
             return
         self._jobs[generation.id] = generation
         if old is None:

@@ -14,14 +14,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from shared.listing import ModelListing
-from shared.schemas import CardState, ModelCard
-
 from desktop import formatting
 from desktop.icons import icon, pixmap
 from desktop.theme import Colors, set_state
 from desktop.viewmodels.create_vm import short_reason
 from desktop.views.segmented import SegmentedControl
+from shared.listing import ModelListing
+from shared.schemas import CardState, ModelCard
 
 _BADGE_KINDS = {"best value": "value", "highest quality": "quality", "premium": "premium"}
 

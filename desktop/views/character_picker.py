@@ -59,7 +59,9 @@ def rounded(image: QImage, size: QSize, radius: float) -> QPixmap:
     ratio = 2.0
     target = QSize(round(size.width() * ratio), round(size.height() * ratio))
     scaled = image.scaled(
-        target, Qt.AspectRatioMode.KeepAspectRatioByExpanding, Qt.TransformationMode.SmoothTransformation
+        target,
+        Qt.AspectRatioMode.KeepAspectRatioByExpanding,
+        Qt.TransformationMode.SmoothTransformation,
     )
     out = QPixmap(target)
     out.fill(Qt.GlobalColor.transparent)
@@ -203,7 +205,9 @@ class CharacterPicker(QWidget):
         for path in sorted(SAMPLES_DIR.glob("*.png")):
             image = QImage(str(path))
             if not image.isNull():
-                self._add_thumb(self.samples_row, CharacterChoice(name_from_path(path), image, path))
+                self._add_thumb(
+                    self.samples_row, CharacterChoice(name_from_path(path), image, path)
+                )
         self.samples_row.addStretch(1)
         self._update_name_row()
 

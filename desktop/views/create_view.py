@@ -14,8 +14,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from shared.schemas import MAX_PROMPT_CHARS, ModelCard
-
 from desktop.theme import set_state
 from desktop.viewmodels.create_vm import (
     BalanceState,
@@ -27,6 +25,7 @@ from desktop.views.cards import ModelCardWidget
 from desktop.views.character_picker import CharacterChoice, CharacterPicker
 from desktop.views.segmented import SegmentedControl
 from desktop.views.spinner import BusyButton
+from shared.schemas import MAX_PROMPT_CHARS, ModelCard
 
 PROMPT_PLACEHOLDER = (
     "Describe the scene: what the character does, the mood, the camera. Optional: leave it "
@@ -220,8 +219,7 @@ class CreateView(QWidget):
         if state.over_limit:
             over = state.length - MAX_PROMPT_CHARS
             self.prompt_error.setText(
-                f"Prompts can be at most {MAX_PROMPT_CHARS} characters. "
-                f"Remove {over} to continue."
+                f"Prompts can be at most {MAX_PROMPT_CHARS} characters. Remove {over} to continue."
             )
 
     def _generate_state(self, state: GenerateState) -> None:

@@ -14,12 +14,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from shared.ledger_schemas import CreditPackage
-
 from desktop import formatting
 from desktop.icons import pixmap
 from desktop.theme import Colors, set_state
 from desktop.views.spinner import BusyButton, Spinner
+from shared.ledger_schemas import CreditPackage
 
 
 def price(package: CreditPackage) -> str:
@@ -77,6 +76,7 @@ class CreditsDialog(QDialog):
         self.setMinimumWidth(820)
         self.cards: dict[str, PackageCard] = {}
         self._start_balance: int | None = None
+        self.waiting = False
         col = QVBoxLayout(self)
         col.setContentsMargins(26, 22, 26, 22)
         col.setSpacing(12)
@@ -134,6 +134,7 @@ class CreditsDialog(QDialog):
             self.cards[package.id] = card
 
     def set_error(self, message: str) -> None:
+        self.waiting = False
         self.loading.hide()
         self._status("alert", Colors.DANGER, message, busy=False)
         for card in self.cards.values():
@@ -141,6 +142,7 @@ class CreditsDialog(QDialog):
             card.button.setEnabled(True)
 
     def set_waiting(self, package_id: str) -> None:
+        self.waiting = True
         self._status(
             None,
             None,
@@ -154,9 +156,8 @@ class CreditsDialog(QDialog):
 
     def balance_changed(self, available: int) -> None:
         """Called with every live balance; a rise while waiting means the purchase landed."""
-        if self._start_balance is not None and available > self._start_balance and (
-            self.spinner.isVisible()
-        ):
+        if self.waiting and self._start_balance is not None and available > self._start_balance:
+            self.waiting = False
             added = available - self._start_balance
             self._status(
                 "circle-check",

@@ -19,12 +19,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from shared.schemas import Generation
-from shared.states import JobState, PostState
-
 from desktop.views.character_picker import rounded
 from desktop.views.preview import POST_LABELS
 from desktop.views.progress import STATUS, Describe
+from shared.schemas import Generation
+from shared.states import JobState, PostState
 
 THUMB = QSize(150, 200)
 PAGE_SIZE = 24
@@ -118,7 +117,9 @@ class LibraryView(QWidget):
         footer.addStretch(1)
         self.more = QPushButton("Load more", self)
         self.more.setObjectName("SecondaryButton")
-        self.more.clicked.connect(lambda: self.load_requested.emit(self.current_filter, self._cursor))
+        self.more.clicked.connect(
+            lambda: self.load_requested.emit(self.current_filter, self._cursor)
+        )
         self.more.hide()
         footer.addWidget(self.more)
         page.addLayout(footer)
@@ -139,7 +140,9 @@ class LibraryView(QWidget):
         self._cursor = next_cursor
         self.more.setVisible(next_cursor is not None)
         shown = self.grid.count()
-        self.count.setText(f"{shown} video{'s' if shown != 1 else ''}" + (" so far" if next_cursor else ""))
+        self.count.setText(
+            f"{shown} video{'s' if shown != 1 else ''}" + (" so far" if next_cursor else "")
+        )
         self.empty.setVisible(shown == 0)
         self.grid.setVisible(shown > 0)
 

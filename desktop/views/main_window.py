@@ -212,8 +212,11 @@ class MainWindow(QMainWindow):
                 checked.setChecked(False)
                 self._nav_group.setExclusive(True)
         for p, button in self.nav.items():
-            button.setIcon(icon(dict((n, g) for n, _, g in NAV)[p],
-                                "#ffffff" if p == page else Colors.MUTED, 18))
+            button.setIcon(
+                icon(
+                    dict((n, g) for n, _, g in NAV)[p], "#ffffff" if p == page else Colors.MUTED, 18
+                )
+            )
         if self.pages.currentWidget() is not widget:
             self.pages.setCurrentWidget(widget)
             self.page_changed.emit(page.value)

@@ -19,14 +19,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from shared.schemas import Generation
-from shared.states import PostState
-
 from desktop import formatting
 from desktop.icons import icon
 from desktop.theme import Colors, set_state
 from desktop.views.spinner import BusyButton
 from desktop.views.video_surface import VideoSurface
+from shared.schemas import Generation
+from shared.states import PostState
 
 POST_LABELS = {
     PostState.DRAFT: "Draft",
@@ -291,7 +290,9 @@ class PreviewView(QWidget):
         box.setInformativeText(
             "It will be removed from your library. Credits are not refunded for a finished video."
         )
-        box.setStandardButtons(QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel)
+        box.setStandardButtons(
+            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel
+        )
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         generation = self.generation
         box.finished.connect(lambda result: self._discard_answer(box, generation, result))

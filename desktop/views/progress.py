@@ -7,19 +7,18 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from uuid import UUID
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QSize, QTimer, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
-
-from shared.errors import human_message
-from shared.schemas import Generation
-from shared.states import JobState
 
 from desktop import formatting
 from desktop.icons import icon
 from desktop.theme import Colors, set_state
 from desktop.views.character_picker import rounded
 from desktop.views.progress_bar import AnimatedBar
+from shared.errors import human_message
+from shared.schemas import Generation
+from shared.states import JobState
 
 # (label, estimated render seconds) of a model id
 Describe = Callable[[str], tuple[str, int]]
@@ -139,8 +138,10 @@ class ProgressPanel(QFrame):
         set_state(self, "state", state.value)
         self.bar.set_value(bar_value(generation), running=not state.is_terminal)
         self.bar.set_color(
-            Colors.SUCCESS if state is JobState.READY
-            else Colors.DANGER if state in (JobState.FAILED, JobState.CANCELLED)
+            Colors.SUCCESS
+            if state is JobState.READY
+            else Colors.DANGER
+            if state in (JobState.FAILED, JobState.CANCELLED)
             else Colors.ACCENT
         )
         self.cancel.setVisible(not state.is_terminal)

@@ -17,11 +17,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from shared.schemas import Generation
-from shared.states import JobState
-
 from desktop.theme import Colors
 from desktop.views.progress import STATUS, Describe, ProgressList
+from shared.schemas import Generation
+from shared.states import JobState
 
 COLUMNS = ["Started", "Character", "Model", "Length", "Status", "Credits"]
 STATE_COLOURS = {

@@ -14,7 +14,10 @@ class SegmentedControl(QFrame):
     changed = Signal(str)  # the chosen option's key, only when the user picks a new one
 
     def __init__(
-        self, options: Sequence[tuple[str, str]], *, compact: bool = False,
+        self,
+        options: Sequence[tuple[str, str]],
+        *,
+        compact: bool = False,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)

@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFrame,
     QGridLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -25,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from desktop.formatting import mask_secret
 from desktop.keychain import PROVIDERS, TEAM_TOKEN, KeyStore
-from desktop.settings_store import DesktopSettings, SettingsStore
+from desktop.settings_store import SettingsStore
 
 
 def _card(parent: QWidget, title: str, subtitle: str) -> tuple[QFrame, QVBoxLayout]:
@@ -164,7 +163,8 @@ class SettingsView(QWidget):
         grid.setVerticalSpacing(8)
         grid.setColumnStretch(1, 1)
         self.rows = {
-            name: KeyRow(grid, i, name, label, self) for i, (name, label) in enumerate(PROVIDERS.items())
+            name: KeyRow(grid, i, name, label, self)
+            for i, (name, label) in enumerate(PROVIDERS.items())
         }
         col.addWidget(grid_host)
         self._sync_keychain()

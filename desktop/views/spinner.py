@@ -43,8 +43,13 @@ class Spinner(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
-        paint_arc(painter, QRectF(2, 2, self.width() - 4, self.height() - 4), self._angle,
-                  self._color, 2.2)
+        paint_arc(
+            painter,
+            QRectF(2, 2, self.width() - 4, self.height() - 4),
+            self._angle,
+            self._color,
+            2.2,
+        )
 
 
 class BusyButton(QPushButton):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -20,6 +21,7 @@ from service.jobs.engine import CreditsLedger, JobEngine
 from service.jobs.policy import RETRYABLE_RENDER_ERRORS, RunnerPolicy
 from service.jobs.transitions import Transitions
 from service.providers.base import (
+    InputImage,
     ProviderAdapter,
     ProviderError,
     ProviderHandle,
@@ -43,11 +45,7 @@ class ResultFetcher(Protocol):
 
 
 class InputSource(Protocol):
-    async def submit_image(self, sha256: str, transport: str) -> dict[str, Any]: ...
-
-
-class AdapterLookup(Protocol):
-    def __call__(self, adapter_name: str) -> ProviderAdapter: ...
+    async def submit_image(self, sha256: str, transport: str) -> InputImage: ...
 
 
 @dataclass
@@ -57,7 +55,7 @@ class JobDriver:
     transitions: Transitions
     ledger: CreditsLedger
     breaker: CircuitBreaker
-    adapters: AdapterLookup
+    adapters: Callable[[str], ProviderAdapter]
     media: ResultFetcher
     inputs: InputSource
     policy: RunnerPolicy
@@ -159,11 +157,16 @@ class JobDriver:
                     audio=request.audio,
                     seed=request.seed,
                     options=request.options,
-                    **image,
+                    image=image,
+                    client_request_id=row.id,
                 )
                 handle = await self._with_transient_retries(lambda: adapter.submit(submit))
             except ProviderError as exc:
                 if exc.outcome_unknown:
+                    found = await self._lookup(adapter, submit)
+                    if found is not None:
+                        await self._running(row, found)
+                        return
                     await self._fail(
                         row,
                         ErrorCode.PROVIDER_ERROR,
@@ -183,18 +186,27 @@ class JobDriver:
             except ReelcraftError as exc:
                 await self._fail(row, exc.code, exc.message)
                 return
-            # The provider handle is persisted before anything else happens (SPEC 5).
-            await self.transitions.move(
-                row.id,
-                JobState.RUNNING,
-                f"submitted: {route.adapter} task {handle.task_id}",
-                allowed_from={JobState.SUBMITTING},
-                provider_task_id=handle.task_id,
-                provider_handle=handle.model_dump(mode="json"),
-                provider_status="submitted",
-                progress=0.0,
-            )
+            await self._running(row, handle)
             return
+
+    async def _running(self, row: GenerationRow, handle: ProviderHandle) -> None:
+        # The provider handle is persisted before anything else happens (SPEC 5).
+        await self.transitions.move(
+            row.id,
+            JobState.RUNNING,
+            f"submitted: {handle.adapter} task {handle.task_id}",
+            allowed_from={JobState.SUBMITTING},
+            provider_task_id=handle.task_id,
+            provider_handle=handle.model_dump(mode="json"),
+            provider_status="submitted",
+            progress=0.0,
+        )
+
+    async def _lookup(self, adapter: ProviderAdapter, submit: SubmitRequest) -> ProviderHandle | None:
+        try:
+            return await adapter.lookup(submit)
+        except ProviderError:
+            return None
 
     async def _orphaned_submit(self, row: GenerationRow) -> None:
         """Found mid-submit after a restart: the provider may or may not have the task."""
@@ -217,59 +229,71 @@ class JobDriver:
 
     # -- watch ------------------------------------------------------------------------------
 
+    async def _updates(
+        self, adapter: ProviderAdapter, handle: ProviderHandle
+    ) -> AsyncIterator[ProviderUpdate]:
+        """Pushed updates where the provider streams them (fal), else polling with backoff.
+        A broken stream falls back to polling; poll errors that stay transient are retried."""
+        if adapter.supports_stream:
+            try:
+                async for update in adapter.stream(handle):
+                    yield update
+                    if update.terminal:
+                        return
+            except ProviderError as exc:
+                log.info("status stream of %s ended (%s); polling", handle.task_id, exc.message)
+        delay: float | None = None
+        while True:
+            yield await self._with_transient_retries(lambda: adapter.poll(handle))
+            delay = self.policy.next_poll_delay(delay)
+            await asyncio.sleep(delay)
+
     async def _watch(self, row: GenerationRow) -> None:
         assert row.provider_handle is not None
         handle = ProviderHandle.model_validate(row.provider_handle)
         adapter = self.adapters(handle.adapter)
         loop = asyncio.get_running_loop()
-        started = loop.time()
-        delay: float | None = None
+        deadline_soft = loop.time() + self.policy.soft_timeout_s
+        deadline_hard = loop.time() + self.policy.hard_timeout_s
         last = (row.provider_status, row.progress)
-        warned = False
-        while True:
-            try:
-                update = await self._with_transient_retries(lambda: adapter.poll(handle))
-            except ProviderError as exc:
-                await self._fail(row, exc.code, exc.message)
-                return
-            if (update.raw_status, update.progress) != last:
-                changed_status = update.raw_status != last[0]
-                last = (update.raw_status, update.progress)
-                if await self.transitions.note(
-                    row.id,
-                    f"provider: {update.raw_status}" if changed_status else "",
-                    provider_status=update.raw_status,
-                    progress=update.progress,
-                ) is None:
-                    return  # cancelled meanwhile
-            if update.status is ProviderStatus.SUCCEEDED:
-                await self.transitions.move(
-                    row.id, JobState.DOWNLOADING, "rendered; downloading",
-                    allowed_from={JobState.RUNNING}, progress=100.0,
-                )
-                return
-            if update.status is ProviderStatus.CANCELLED:
-                await self._cancelled_by_provider(row, update)
-                return
-            if update.status is ProviderStatus.FAILED:
-                await self._render_failed(row, update)
-                return
-            elapsed = loop.time() - started
-            if elapsed > self.policy.hard_timeout_s:
-                if adapter.supports_cancel:
-                    try:
-                        await adapter.cancel(handle)
-                    except ProviderError:
-                        log.warning("cancel after timeout failed for %s", row.id)
-                await self._fail(row, ErrorCode.PROVIDER_TIMEOUT, "the render took too long")
-                return
-            if elapsed > self.policy.soft_timeout_s and not warned:
-                warned = True
-                await self.transitions.note(row.id, "taking longer than usual")
-            delay = self.policy.next_poll_delay(delay)
-            await asyncio.sleep(delay)
-            if (await self._row(row.id)) is None:
-                return
+        try:
+            async with asyncio.timeout_at(deadline_hard):
+                async for update in self._updates(adapter, handle):
+                    if (update.raw_status, update.progress) != last:
+                        status_changed = update.raw_status != last[0]
+                        last = (update.raw_status, update.progress)
+                        noted = await self.transitions.note(
+                            row.id,
+                            f"provider: {update.raw_status}" if status_changed else "",
+                            provider_status=update.raw_status,
+                            progress=update.progress,
+                        )
+                        if noted is None:
+                            return  # cancelled (or finished) meanwhile
+                    elif loop.time() > deadline_soft:
+                        deadline_soft = float("inf")
+                        await self.transitions.note(row.id, "taking longer than usual")
+                    if update.status is ProviderStatus.SUCCEEDED:
+                        await self.transitions.move(
+                            row.id, JobState.DOWNLOADING, "rendered; downloading",
+                            allowed_from={JobState.RUNNING}, progress=100.0,
+                        )
+                        return
+                    if update.status is ProviderStatus.CANCELLED:
+                        await self._cancelled_by_provider(row, update)
+                        return
+                    if update.status is ProviderStatus.FAILED:
+                        await self._render_failed(row, update)
+                        return
+        except ProviderError as exc:
+            await self._fail(row, exc.code, exc.message)
+        except TimeoutError:
+            if adapter.supports_cancel:
+                try:
+                    await adapter.cancel(handle)
+                except ProviderError:
+                    log.warning("cancel after the hard timeout failed for %s", row.id)
+            await self._fail(row, ErrorCode.PROVIDER_TIMEOUT, "the render took too long")
 
     async def _render_failed(self, row: GenerationRow, update: ProviderUpdate) -> None:
         code = update.error_code or ErrorCode.PROVIDER_ERROR

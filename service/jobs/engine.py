@@ -7,9 +7,11 @@ between the last two leaves a reservation with no job, which the startup sweeper
 
 from __future__ import annotations
 
+import asyncio
 import random
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
 
@@ -47,6 +49,8 @@ class CreditsLedger(Protocol):
 class RunnerWakeup(Protocol):
     def wake(self) -> None: ...
 
+    def interrupt(self, generation_id: str) -> None: ...
+
 
 def ledger_source(family: str) -> str:
     return f"video_post_{family}"
@@ -75,6 +79,9 @@ class JobEngine:
     transitions: Transitions
     unavailable_routes_fn: Any = None  # (model) -> {route: reason}; keys missing etc.
     runner: RunnerWakeup | None = None
+    # Best effort: tell the provider to stop a cancelled task (where its API allows).
+    cancel_at_provider: Callable[[dict[str, Any]], Coroutine[Any, Any, None]] | None = None
+    _background: set[asyncio.Task[None]] = field(default_factory=set)
 
     def unavailable_routes(self, model: str, disabled: dict[str, list[str]]) -> dict[str, str]:
         down = dict(self.breaker.unavailable_routes(model))
@@ -259,6 +266,7 @@ class JobEngine:
         async with self.sessions() as session:
             row = await load(session, generation_id, user_id)
             state = JobState(row.state)
+            handle = row.provider_handle
         if state.is_terminal:
             if state is JobState.CANCELLED:
                 return await self.get(user_id, generation_id)
@@ -276,6 +284,12 @@ class JobEngine:
             error_code=ErrorCode.CANCELLED.value,
             error_message="Cancelled by the user.",
         )
+        if self.runner is not None:
+            self.runner.interrupt(generation_id)
+        if handle is not None and self.cancel_at_provider is not None:
+            task = asyncio.create_task(self.cancel_at_provider(handle))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
         if moved is None:
             return await self.get(user_id, generation_id)
         return moved

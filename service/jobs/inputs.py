@@ -9,8 +9,9 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
+from service.providers.base import InputImage
 from shared.api_schemas import API_PREFIX
 from shared.errors import ErrorCode, ReelcraftError
 
@@ -34,7 +35,7 @@ class InputSigner:
 
 
 class InputFiles(Protocol):
-    def input_path(self, sha256: str) -> tuple[Path, str] | None:
+    async def input_file(self, sha256: str) -> tuple[Path, str] | None:
         """The stored image's path and mime type, if present."""
 
 
@@ -48,13 +49,13 @@ class JobInputs:
         expires, sig = self.signer.sign(sha256)
         return f"{self.public_base_url}{API_PREFIX}/public/inputs/{sha256}?exp={expires}&sig={sig}"
 
-    async def submit_image(self, sha256: str, transport: str) -> dict[str, Any]:
-        found = self.files.input_path(sha256)
+    async def submit_image(self, sha256: str, transport: str) -> InputImage:
+        found = await self.files.input_file(sha256)
         if found is None:
             raise ReelcraftError(ErrorCode.INVALID_INPUT, "the character image is missing")
         path, mime = found
-        return {
-            "image": path.read_bytes(),
-            "image_mime": mime,
-            "image_url": self.public_url(sha256) if transport == "url" else None,
-        }
+        return InputImage(
+            data=path.read_bytes(),
+            mime_type=mime,
+            public_url=self.public_url(sha256) if transport == "url" else None,
+        )

@@ -35,9 +35,9 @@ class RunnerPolicy(BaseModel):
         base = self.poll_initial_s if previous is None else previous * self.poll_backoff
         base = min(base, self.poll_max_s)
         spread = base * self.jitter
-        return max(0.05, random.uniform(base - spread, base))
+        return float(max(0.05, random.uniform(base - spread, base)))
 
     def transient_delay(self, attempt: int, retry_after_s: float | None) -> float:
         if retry_after_s is not None:
             return min(retry_after_s, self.max_retry_after_s)
-        return self.transient_backoff_s * (2**attempt) * random.uniform(0.8, 1.2)
+        return float(self.transient_backoff_s * (2**attempt) * random.uniform(0.8, 1.2))

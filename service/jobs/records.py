@@ -6,7 +6,7 @@ import base64
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.storage.tables import GenerationEventRow, GenerationRow
@@ -86,7 +86,7 @@ async def page(
     limit: int = 20,
 ) -> GenerationPage:
     """Newest first, keyset-paginated on (created_at, id) so a page costs the same at any depth."""
-    query: Select[tuple[GenerationRow]] = select(GenerationRow)
+    query = select(GenerationRow)
     if user_id is not None:
         query = query.where(GenerationRow.user_id == user_id)
     if states:

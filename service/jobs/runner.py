@@ -53,6 +53,12 @@ class Runner:
     def wake(self) -> None:
         self._wakeup.set()
 
+    def interrupt(self, generation_id: str) -> None:
+        """Stop driving a job whose state was changed elsewhere (a cancel)."""
+        task = self._active.get(generation_id)
+        if task is not None:
+            task.cancel()
+
     async def start(self) -> None:
         self._loop_task = asyncio.create_task(self._loop(), name="runner-loop")
 

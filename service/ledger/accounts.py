@@ -3,6 +3,8 @@ transfer, so the books always sum to zero."""
 
 from __future__ import annotations
 
+from typing import cast
+
 from sqlalchemy import Insert, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -16,6 +18,9 @@ SYSTEM_REVENUE = "system:revenue"
 SYSTEM_GRANTS = "system:grants"
 SYSTEM_PURCHASES = "system:purchases"
 SYSTEM_ACCOUNTS = (SYSTEM_REVENUE, SYSTEM_GRANTS, SYSTEM_PURCHASES)
+
+accounts = cast(Table, AccountRow.__table__)
+users = cast(Table, UserRow.__table__)
 
 WALLET_PREFIX = "wallet:"
 MAX_USER_ID = 64  # users.id
@@ -39,11 +44,11 @@ def insert_ignoring_duplicates(conn: AsyncConnection, table: Table) -> Insert:
 
 
 async def ensure_system_accounts(conn: AsyncConnection) -> None:
-    stmt = insert_ignoring_duplicates(conn, AccountRow.__table__)
+    stmt = insert_ignoring_duplicates(conn, accounts)
     now = utcnow()
     await conn.execute(
-        stmt, [{"id": a, "kind": "system", "user_id": None, "created_at": now}
-               for a in SYSTEM_ACCOUNTS]
+        stmt,
+        [{"id": a, "kind": "system", "user_id": None, "created_at": now} for a in SYSTEM_ACCOUNTS],
     )
 
 
@@ -52,11 +57,11 @@ async def ensure_wallet(conn: AsyncConnection, user_id: str) -> str:
     account = wallet_id(user_id)
     now = utcnow()
     await conn.execute(
-        insert_ignoring_duplicates(conn, UserRow.__table__),
+        insert_ignoring_duplicates(conn, users),
         {"id": user_id, "display_name": "", "created_at": now},
     )
     await conn.execute(
-        insert_ignoring_duplicates(conn, AccountRow.__table__),
+        insert_ignoring_duplicates(conn, accounts),
         {"id": account, "kind": "wallet", "user_id": user_id, "created_at": now},
     )
     return account

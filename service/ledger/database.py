@@ -37,9 +37,15 @@ _PATTERNS: tuple[tuple[tuple[str, ...], Violation], ...] = (
     (("ledger_pending_not_found",), Violation.PENDING_NOT_FOUND),
     (("ledger_post_exceeds_pending",), Violation.EXCEEDS_PENDING),
     (("ledger_immutable",), Violation.IMMUTABLE),
-    (("pk_credit_purchases", "credit_purchases.checkout_session_id",
-      "uq_credit_purchases_transfer_id", "credit_purchases.transfer_id"),
-     Violation.DUPLICATE_PURCHASE),
+    (
+        (
+            "pk_credit_purchases",
+            "credit_purchases.checkout_session_id",
+            "uq_credit_purchases_transfer_id",
+            "credit_purchases.transfer_id",
+        ),
+        Violation.DUPLICATE_PURCHASE,
+    ),
     (("foreign key",), Violation.MISSING_ACCOUNT),
 )
 

@@ -14,8 +14,12 @@ class InsufficientCredits(LedgerError):
         super().__init__(
             ErrorCode.INSUFFICIENT_CREDITS,
             f"{required} credits needed, {available} available",
-            detail={"user_id": user_id, "required": required, "available": available,
-                    "shortfall": max(required - available, 0)},
+            detail={
+                "user_id": user_id,
+                "required": required,
+                "available": available,
+                "shortfall": max(required - available, 0),
+            },
         )
 
 
@@ -46,8 +50,7 @@ class AlreadyResolved(LedgerError):
         super().__init__(
             ErrorCode.INVALID_INPUT,
             f"reservation {pending_id!r} was already {resolution} by {by_transfer!r}",
-            detail={"pending_id": pending_id, "resolution": resolution,
-                    "by_transfer": by_transfer},
+            detail={"pending_id": pending_id, "resolution": resolution, "by_transfer": by_transfer},
         )
         self.pending_id = pending_id
         self.resolution = resolution

@@ -25,6 +25,7 @@ from service.ledger import statement as statements
 from service.ledger.accounts import (
     SYSTEM_GRANTS,
     SYSTEM_REVENUE,
+    accounts,
     ensure_system_accounts,
     ensure_wallet,
     wallet_id,
@@ -35,6 +36,7 @@ from service.ledger.errors import (
     CaptureExceedsReservation,
     InsufficientCredits,
     InvalidTransfer,
+    LedgerError,
     LedgerNotReady,
     ReservationNotFound,
     TransferConflict,
@@ -48,6 +50,7 @@ from service.ledger.ids import (
 )
 from service.ledger.reconcile import reconcile_job
 from service.ledger.transfers import (
+    INSERT_COLUMNS,
     INSERT_TRANSFER,
     POST_PENDING,
     VOID_PENDING,
@@ -56,11 +59,13 @@ from service.ledger.transfers import (
     open_reservations,
     resolution_of,
     to_transfer,
+    transfers,
 )
+from service.ledger.writer import Prepared, Refused, Writers, prepare
 from service.storage.base import utcnow
-from service.storage.tables import AccountRow
 from service.storage.tables.ledger import installed_triggers, trigger_names
 from shared.catalogue import Catalogue, shipped_catalogue
+from shared.errors import ErrorCode
 from shared.ledger_schemas import (
     SOURCE_GRANT,
     Balance,
@@ -72,7 +77,6 @@ from shared.ledger_schemas import (
     video_post_source,
 )
 
-accounts = AccountRow.__table__
 DEFAULT_TIMEOUT_S = 6 * 3600
 MAX_JOB_ID = 36  # ledger_transfers.job_id
 MAX_REASON = 200
@@ -101,6 +105,7 @@ class Ledger:
         default_timeout_s: int = DEFAULT_TIMEOUT_S,
         clock: Callable[[], datetime] = utcnow,
         catalogue: Catalogue | None = None,
+        writers: int | None = None,
     ) -> None:
         if default_timeout_s <= 0:
             raise ValueError("default_timeout_s must be positive")
@@ -112,6 +117,22 @@ class Ledger:
         self._ready = False
         self._ready_lock = asyncio.Lock()
         self._known_wallets: set[str] = set()  # wallets seen committed: skip the upsert
+        # The hot statements (reserve, capture, release) run on dedicated writers.
+        self._writers = Writers(engine, size=writers)
+        dialect = engine.dialect
+        self._insert = prepare(INSERT_TRANSFER, dialect, column_keys=INSERT_COLUMNS)
+        self._post = prepare(POST_PENDING, dialect, returning=list(transfers.c))
+        self._void = prepare(VOID_PENDING, dialect, returning=list(transfers.c))
+
+    async def close(self) -> None:
+        """Return the writer connections. Call before disposing of the engine."""
+        await self._writers.close()
+
+    async def __aenter__(self) -> Ledger:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.close()
 
     # --- set-up ---------------------------------------------------------------------------
 
@@ -151,21 +172,35 @@ class Ledger:
             raise InvalidTransfer(f"job id must be 1-{MAX_JOB_ID} characters")
         timeout = self.default_timeout_s if timeout_s is None else timeout_s
         _positive(timeout, "timeout_s")
-        body = fingerprint("reserve", user=user_id, amount=amount, source=source, job_id=job_id,
-                           extra=details, timeout_s=timeout)
+        body = fingerprint(
+            "reserve",
+            user=user_id,
+            amount=amount,
+            source=source,
+            job_id=job_id,
+            extra=details,
+            timeout_s=timeout,
+        )
         await self.ready()
         now = self._clock()
         values = {
-            "id": transfer_id, "kind": TransferKind.PENDING.value, "debit_account_id": account,
-            "credit_account_id": SYSTEM_REVENUE, "amount": amount, "pending_id": None,
-            "source": source, "job_id": job_id, "extra": details, "body_sha256": body,
-            "timeout_at": now + timedelta(seconds=timeout), "created_at": now,
+            "id": transfer_id,
+            "kind": TransferKind.PENDING.value,
+            "debit_account_id": account,
+            "credit_account_id": SYSTEM_REVENUE,
+            "amount": amount,
+            "pending_id": None,
+            "source": source,
+            "job_id": job_id,
+            "extra": details,
+            "body_sha256": body,
+            "timeout_at": now + timedelta(seconds=timeout),
+            "created_at": now,
         }
         try:
-            async with self.engine.begin() as conn:
-                await conn.execute(INSERT_TRANSFER, values)
-        except IntegrityError as exc:
-            return await self._refused(exc, transfer_id, body, user_id=user_id, amount=amount)
+            await self._writers.run(self._insert, values)
+        except Refused as exc:
+            return await self._refused(str(exc), transfer_id, body, user_id=user_id, amount=amount)
         return _inserted(values)
 
     async def capture(
@@ -182,7 +217,7 @@ class Ledger:
         details = normalize_extra(extra)
         body = fingerprint("capture", pending_id=pending_id, amount=amount, extra=details)
         params = {"amount": amount, "extra": details}
-        return await self._resolve(POST_PENDING, transfer_id, pending_id, body, params)
+        return await self._resolve(self._post, transfer_id, pending_id, body, params)
 
     async def release(self, transfer_id: str, pending_id: str, reason: str) -> Transfer:
         """Refund a reservation in full (source video_post_refund)."""
@@ -191,22 +226,32 @@ class Ledger:
             raise InvalidTransfer(f"reason is limited to {MAX_REASON} characters")
         body = fingerprint("release", pending_id=pending_id, reason=reason)
         params = {"extra": {"reason": reason}}
-        return await self._resolve(VOID_PENDING, transfer_id, pending_id, body, params)
+        return await self._resolve(self._void, transfer_id, pending_id, body, params)
 
     async def _resolve(
-        self, stmt: Any, transfer_id: str, pending_id: str, body: str, params: dict[str, Any]
+        self,
+        stmt: Prepared,
+        transfer_id: str,
+        pending_id: str,
+        body: str,
+        params: dict[str, Any],
     ) -> Transfer:
         await self.ready()
-        values = {"id": transfer_id, "pending_id": pending_id, "body_sha256": body,
-                  "created_at": self._clock(), **params}
+        values = {
+            "id": transfer_id,
+            "pending_id": pending_id,
+            "body_sha256": body,
+            "created_at": self._clock(),
+            **params,
+        }
         try:
-            async with self.engine.begin() as conn:
-                row = (await conn.execute(stmt, values)).first()
-        except IntegrityError as exc:
-            return await self._refused(exc, transfer_id, body, pending_id=pending_id,
-                                       amount=params.get("amount"))
-        if row is not None:
-            return to_transfer(row)
+            rows = await self._writers.run(stmt, values)
+        except Refused as exc:
+            return await self._refused(
+                str(exc), transfer_id, body, pending_id=pending_id, amount=params.get("amount")
+            )
+        if rows:
+            return to_transfer(rows[0])
         # Nothing selected: no reservation by that id. A replay still answers.
         async with self.engine.connect() as conn:
             existing = await get_transfer(conn, transfer_id)
@@ -230,15 +275,23 @@ class Ledger:
         _positive(amount)
         if len(reason) > MAX_REASON:
             raise InvalidTransfer(f"reason is limited to {MAX_REASON} characters")
-        body = fingerprint("grant", user=user_id, amount=amount, reason=reason,
-                           granted_by=granted_by)
+        body = fingerprint(
+            "grant", user=user_id, amount=amount, reason=reason, granted_by=granted_by
+        )
         await self.ready()
         values = {
-            "id": transfer_id, "kind": TransferKind.SINGLE.value,
-            "debit_account_id": SYSTEM_GRANTS, "credit_account_id": account, "amount": amount,
-            "pending_id": None, "source": SOURCE_GRANT, "job_id": None,
-            "extra": {"reason": reason, "granted_by": granted_by}, "body_sha256": body,
-            "timeout_at": None, "created_at": self._clock(),
+            "id": transfer_id,
+            "kind": TransferKind.SINGLE.value,
+            "debit_account_id": SYSTEM_GRANTS,
+            "credit_account_id": account,
+            "amount": amount,
+            "pending_id": None,
+            "source": SOURCE_GRANT,
+            "job_id": None,
+            "extra": {"reason": reason, "granted_by": granted_by},
+            "body_sha256": body,
+            "timeout_at": None,
+            "created_at": self._clock(),
         }
         try:
             async with self.engine.begin() as conn:
@@ -246,7 +299,7 @@ class Ledger:
                     await ensure_wallet(conn, user_id)
                 await conn.execute(INSERT_TRANSFER, values)
         except IntegrityError as exc:
-            return await self._refused(exc, transfer_id, body)
+            return await self._refused(str(exc.orig), transfer_id, body)
         self._known_wallets.add(account)
         return _inserted(values)
 
@@ -350,19 +403,23 @@ class Ledger:
         try:
             parsed = VideoPostExtra.model_validate(dict(extra or {}))
         except ValidationError as exc:
-            raise InvalidTransfer(f"reservation extra data: {exc.errors()[0]['msg']} "
-                                  f"({'.'.join(map(str, exc.errors()[0]['loc']))})") from None
+            raise InvalidTransfer(
+                f"reservation extra data: {exc.errors()[0]['msg']} "
+                f"({'.'.join(map(str, exc.errors()[0]['loc']))})"
+            ) from None
         if parsed.credits != amount:
             raise InvalidTransfer(f"extra credits {parsed.credits} != amount {amount}")
         model = self._catalogue.models.get(parsed.model)
         if model is not None and video_post_source(model.family) != source:
-            raise InvalidTransfer(f"model {parsed.model} is charged as "
-                                  f"{video_post_source(model.family)}, not {source}")
+            raise InvalidTransfer(
+                f"model {parsed.model} is charged as "
+                f"{video_post_source(model.family)}, not {source}"
+            )
         return normalize_extra(parsed.model_dump(mode="json", exclude_none=True))
 
     async def _refused(
         self,
-        exc: IntegrityError,
+        reason: str,
         transfer_id: str,
         body: str,
         *,
@@ -371,7 +428,7 @@ class Ledger:
         amount: int | None = None,
     ) -> Transfer:
         """Turn a refused insert into a replay (same id, same body) or a precise error."""
-        violation = classify(exc)
+        violation = classify(reason)
         async with self.engine.connect() as conn:
             existing = await get_transfer(conn, transfer_id)
             if existing is not None:
@@ -392,15 +449,23 @@ class Ledger:
                     raise CaptureExceedsReservation(pending_id, amount or 0, reserved) from None
                 if violation is Violation.PENDING_NOT_FOUND:
                     raise ReservationNotFound(pending_id) from None
-        raise exc
+        raise LedgerError(
+            ErrorCode.INTERNAL, f"the ledger refused transfer {transfer_id!r}: {reason}"
+        )
 
 
 def _inserted(values: dict[str, Any]) -> Transfer:
     return Transfer(
-        id=values["id"], kind=TransferKind(values["kind"]),
-        debit_account=values["debit_account_id"], credit_account=values["credit_account_id"],
-        amount=values["amount"], pending_id=values["pending_id"], source=values["source"],
-        job_id=values["job_id"], extra=values["extra"], timeout_at=values["timeout_at"],
+        id=values["id"],
+        kind=TransferKind(values["kind"]),
+        debit_account=values["debit_account_id"],
+        credit_account=values["credit_account_id"],
+        amount=values["amount"],
+        pending_id=values["pending_id"],
+        source=values["source"],
+        job_id=values["job_id"],
+        extra=values["extra"],
+        timeout_at=values["timeout_at"],
         created_at=values["created_at"],
     )
 

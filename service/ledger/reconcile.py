@@ -29,8 +29,13 @@ def _quoted_cost(extra: dict[str, Any], catalogue: Catalogue) -> Decimal:
     if extra.get("provider_cost_usd") is not None:
         return Decimal(str(extra["provider_cost_usd"]))
     try:
-        q = quote(catalogue, extra["model"], int(extra["duration"]), extra.get("resolution"),
-                  price_book=extra.get("price_book") or DEFAULT_PRICE_BOOK)
+        q = quote(
+            catalogue,
+            extra["model"],
+            int(extra["duration"]),
+            extra.get("resolution"),
+            price_book=extra.get("price_book") or DEFAULT_PRICE_BOOK,
+        )
     except (KeyError, ValueError, ReelcraftError):
         return Decimal(0)
     return q.provider_cost_usd
@@ -44,9 +49,7 @@ def _credit_value(extra: dict[str, Any], catalogue: Catalogue) -> Decimal:
         return catalogue.price_book(DEFAULT_PRICE_BOOK).credit_value_usd
 
 
-async def reconcile_job(
-    conn: AsyncConnection, job_id: str, catalogue: Catalogue
-) -> Reconciliation:
+async def reconcile_job(conn: AsyncConnection, job_id: str, catalogue: Catalogue) -> Reconciliation:
     query = select(transfers).where(transfers.c.job_id == job_id).order_by(transfers.c.created_at)
     rows = [r._mapping for r in await conn.execute(query)]
     pendings = {m["id"]: m for m in rows if m["kind"] == "pending"}

@@ -13,7 +13,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Row, literal, select, tuple_
+from sqlalchemy import ColumnElement, Row, literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.ledger.accounts import wallet_id
@@ -48,8 +48,11 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 
 async def _side(
-    conn: AsyncConnection, column: Column[Any], account: str,
-    after: tuple[datetime, str] | None, limit: int,
+    conn: AsyncConnection,
+    column: ColumnElement[Any],
+    account: str,
+    after: tuple[datetime, str] | None,
+    limit: int,
 ) -> list[Row[Any]]:
     query = select(transfers).where(column == account)
     if after is not None:
@@ -90,7 +93,7 @@ async def read_page(
     # whether they are still open.
     pending_ids = {r._mapping["pending_id"] for r in rows if r._mapping["pending_id"]}
     reservation_ids = [r._mapping["id"] for r in rows if r._mapping["kind"] == "pending"]
-    held: dict[str, Row[Any]] = {}
+    held: dict[str, Any] = {}
     if pending_ids:
         query = select(transfers.c.id, transfers.c.amount, transfers.c.extra).where(
             transfers.c.id.in_(pending_ids)
@@ -102,7 +105,8 @@ async def read_page(
             transfers.c.pending_id.in_(reservation_ids)
         )
         outcome = {
-            r.pending_id: ReservationStatus.CAPTURED if r.kind == "post"
+            r.pending_id: ReservationStatus.CAPTURED
+            if r.kind == "post"
             else ReservationStatus.RELEASED
             for r in await conn.execute(query)
         }
@@ -120,13 +124,25 @@ async def read_page(
             extra["refund_amount"] = m["amount"]
         elif kind is TransferKind.POST and held_amount > m["amount"]:
             extra["released"] = held_amount - m["amount"]
-        entries.append(StatementEntry(
-            id=m["id"], at=m["created_at"], kind=kind, source=m["source"], amount=m["amount"],
-            posted_delta=posted, reserved_delta=reserved, available_delta=posted - reserved,
-            job_id=m["job_id"], pending_id=m["pending_id"],
-            status=(outcome.get(m["id"], ReservationStatus.OPEN)
-                    if kind is TransferKind.PENDING else None),
-            extra=extra,
-        ))
+        entries.append(
+            StatementEntry(
+                id=m["id"],
+                at=m["created_at"],
+                kind=kind,
+                source=m["source"],
+                amount=m["amount"],
+                posted_delta=posted,
+                reserved_delta=reserved,
+                available_delta=posted - reserved,
+                job_id=m["job_id"],
+                pending_id=m["pending_id"],
+                status=(
+                    outcome.get(m["id"], ReservationStatus.OPEN)
+                    if kind is TransferKind.PENDING
+                    else None
+                ),
+                extra=extra,
+            )
+        )
     next_cursor = encode_cursor(entries[-1].at, entries[-1].id) if more and entries else None
     return StatementPage(user_id=user_id, entries=entries, next_cursor=next_cursor)

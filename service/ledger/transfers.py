@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
+    ColumnElement,
     Insert,
     Row,
     String,
+    Table,
     bindparam,
     exists,
     func,
@@ -30,7 +32,7 @@ from service.storage.base import UTCDateTime
 from service.storage.tables import TransferRow
 from shared.ledger_schemas import SOURCE_REFUND, Transfer, TransferKind
 
-transfers = TransferRow.__table__
+transfers = cast(Table, TransferRow.__table__)
 
 
 def to_transfer(row: Row[Any] | Mapping[str, Any]) -> Transfer:
@@ -52,16 +54,30 @@ def to_transfer(row: Row[Any] | Mapping[str, Any]) -> Transfer:
 
 # A plain insert: single (posted at once) and pending (reservation) transfers.
 INSERT_TRANSFER = insert(transfers)
-INSERT_COLUMNS = ("id", "kind", "debit_account_id", "credit_account_id", "amount", "pending_id",
-                  "source", "job_id", "extra", "body_sha256", "timeout_at", "created_at")
+INSERT_COLUMNS = (
+    "id",
+    "kind",
+    "debit_account_id",
+    "credit_account_id",
+    "amount",
+    "pending_id",
+    "source",
+    "job_id",
+    "extra",
+    "body_sha256",
+    "timeout_at",
+    "created_at",
+)
 
 
 def _resolution(kind: TransferKind) -> Insert:
     """INSERT ... SELECT from the reservation: the resolution inherits its accounts and job."""
     pending = transfers.alias("p")
+    amount: ColumnElement[Any]
+    source: ColumnElement[Any]
     if kind is TransferKind.POST:
         amount = func.coalesce(bindparam("amount", type_=BigInteger()), pending.c.amount)
-        source: Any = pending.c.source
+        source = pending.c.source
     else:
         amount, source = pending.c.amount, literal(SOURCE_REFUND, String())
     chosen = select(
@@ -77,8 +93,19 @@ def _resolution(kind: TransferKind) -> Insert:
         bindparam("body_sha256", type_=String()),
         bindparam("created_at", type_=UTCDateTime()),
     ).where(pending.c.id == bindparam("pending_id", type_=String()), pending.c.kind == "pending")
-    columns = ["id", "kind", "debit_account_id", "credit_account_id", "amount", "pending_id",
-               "source", "job_id", "extra", "body_sha256", "created_at"]
+    columns = [
+        "id",
+        "kind",
+        "debit_account_id",
+        "credit_account_id",
+        "amount",
+        "pending_id",
+        "source",
+        "job_id",
+        "extra",
+        "body_sha256",
+        "created_at",
+    ]
     return insert(transfers).from_select(columns, chosen).returning(*transfers.c)
 
 

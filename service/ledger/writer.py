@@ -26,11 +26,12 @@ import sqlite3
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Column, Executable
+from sqlalchemy import ClauseElement, ColumnElement
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.sql.compiler import SQLCompiler
 
 Processor = Callable[[Any], Any] | None
 
@@ -59,29 +60,33 @@ class Prepared:
 
     def rows(self, raw: Sequence[Sequence[Any]]) -> list[dict[str, Any]]:
         return [
-            {c: (p(v) if p is not None else v)
-             for c, p, v in zip(self.columns, self.results, row, strict=True)}
+            {
+                c: (p(v) if p is not None else v)
+                for c, p, v in zip(self.columns, self.results, row, strict=True)
+            }
             for row in raw
         ]
 
 
 def prepare(
-    stmt: Executable,
+    stmt: ClauseElement,
     dialect: Dialect,
     *,
     column_keys: Sequence[str] | None = None,
-    returning: Sequence[Column[Any]] = (),
+    returning: Sequence[ColumnElement[Any]] = (),
 ) -> Prepared:
-    compiled = stmt.compile(dialect=dialect, column_keys=list(column_keys or ()) or None)
+    compiled = cast(
+        SQLCompiler, stmt.compile(dialect=dialect, column_keys=list(column_keys or ()) or None)
+    )
     names = tuple(compiled.positiontup or ())
     binds = tuple(
         compiled.binds[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names
     )
     defaults = {n: b.effective_value for n, b in compiled.binds.items() if not b.required}
-    results = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None)
-                    for c in returning)
-    return Prepared(compiled.string, names, binds, defaults,
-                    tuple(c.name for c in returning), results)
+    results = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in returning)
+    return Prepared(
+        compiled.string, names, binds, defaults, tuple(c.name for c in returning), results
+    )
 
 
 class _Writer:
@@ -155,6 +160,8 @@ class Writers:
         conn = await self._engine.connect()
         try:
             driver = (await conn.get_raw_connection()).driver_connection
+            if driver is None:
+                raise RuntimeError("the pool handed out a closed connection")
             if self._sqlite:
                 # Autocommit: the INSERT and its trigger updates commit as one statement.
                 driver.isolation_level = None

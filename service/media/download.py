@@ -18,7 +18,6 @@ discarded and fetched again from zero, since a resumed copy of bad bytes stays b
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import random
 import re
 import time
@@ -30,7 +29,7 @@ from typing import IO, Literal, TypeVar
 import httpx
 
 from service.media.digests import Digest, caller_sha256, digests_from_headers, mismatches
-from service.media.layout import fsync_file
+from service.media.sink import HashingSink
 
 T = TypeVar("T")
 
@@ -43,6 +42,7 @@ FailureReason = Literal[
     "corrupt",  # a digest does not match
     "unplayable",  # the caller's verification (the PyAV probe) failed
     "too_large",
+    "storage",  # the local disk refused the bytes (full, permissions)
 ]
 
 ProgressCallback = Callable[[int, int | None], None]
@@ -160,31 +160,34 @@ class _Download:
         expected_sha256: str | None,
         on_progress: ProgressCallback | None,
     ) -> None:
-        self.client, self.url, self.fh, self.policy = client, url, fh, policy
+        self.client, self.url, self.policy = client, url, policy
+        self.sink = HashingSink(fh)
         self.headers = dict(headers)
         self.expected_size = expected_size
         self.caller_digests = [caller_sha256(expected_sha256)] if expected_sha256 else []
         self.on_progress = on_progress
         self.requests: list[RequestRecord] = []
-        self._restart()
+        self._forget()
         self._last_progress = 0.0
 
-    def _restart(self) -> None:
-        """Forget every byte: the next request asks for the whole file."""
-        self.fh.seek(0)
-        self.fh.truncate()
-        self.hasher = hashlib.sha256()
+    def _forget(self) -> None:
         self.received = 0
         self.total: int | None = None
         self.validator: str | None = None
         self.server_digests: list[Digest] = []
 
+    async def restart(self) -> None:
+        """Forget every byte: the next request asks for the whole file."""
+        await self.sink.reset()
+        self._forget()
+
     def _timeout(self) -> httpx.Timeout:
         p = self.policy
         return httpx.Timeout(p.read_timeout_s, connect=p.connect_timeout_s)
 
-    async def request(self) -> RequestRecord:
+    async def request(self) -> None:
         """One GET from the current offset; returns normally once the body is complete."""
+        await self.sink.settle()  # the file holds exactly ``received`` bytes from here on
         start = self.received
         record = RequestRecord(range_start=start)
         self.requests.append(record)
@@ -198,42 +201,41 @@ class _Download:
         ) as resp:
             record.status = resp.status_code
             if resp.status_code == 416 and start:
-                self._after_unsatisfiable(resp)
-                return record
+                await self._after_unsatisfiable(resp)
+                return
             if resp.status_code not in (200, 206):
                 raise _status_failure(resp.status_code, _retry_after(resp.headers))
             encoding = resp.headers.get("content-encoding", "identity").lower()
             if encoding != "identity":
                 raise _Fatal("rejected", f"the server compressed the video ({encoding})")
-            self._start_body(resp, start)
+            await self._start_body(resp, start)
             await self._stream(resp, record)
         if self.total is not None and self.received != self.total:
             raise _Retry("incomplete", f"body ended at {self.received} of {self.total} bytes")
-        return record
 
-    def _after_unsatisfiable(self, resp: httpx.Response) -> None:
+    async def _after_unsatisfiable(self, resp: httpx.Response) -> None:
         # After a drop exactly at the end, "bytes=<size>-" is unsatisfiable: nothing is missing.
         m = _UNSATISFIED_RANGE.match(resp.headers.get("content-range", ""))
         if m and int(m.group(1)) == self.received:
             self.total = self.received
             return
-        self._restart()
+        await self.restart()
         raise _Retry("incomplete", "the server's file no longer matches the bytes received")
 
-    def _start_body(self, resp: httpx.Response, start: int) -> None:
+    async def _start_body(self, resp: httpx.Response, start: int) -> None:
         if resp.status_code == 200:
             if start:  # the server ignored the Range (or If-Range failed): from zero
-                self._restart()
+                await self.restart()
             length = resp.headers.get("content-length")
             total = int(length) if length and length.isdigit() else None
         else:
             m = _CONTENT_RANGE.match(resp.headers.get("content-range", ""))
             if not m or int(m.group(1)) != start:
-                self._restart()
+                await self.restart()
                 raise _Retry("incomplete", "the server sent a range that was not asked for")
             total = int(m.group(3)) if m.group(3) != "*" else None
         if total is not None and self.total is not None and total != self.total:
-            self._restart()  # a different file than the one being resumed
+            await self.restart()  # a different file than the one being resumed
             raise _Retry("incomplete", f"the file's size changed from {self.total} to {total}")
         self.total = total if total is not None else self.total
         if self.total is not None and self.total > self.policy.max_bytes:
@@ -254,22 +256,23 @@ class _Download:
             if self.received + len(chunk) > (self.total or p.max_bytes):
                 if self.total is None:
                     raise _Fatal("too_large", "the file grew past the size limit")
-                self._restart()
+                await self.restart()
                 raise _Retry("incomplete", "the server sent more bytes than it declared")
-            # Written as received: what reached this process is never fetched again.
-            self.fh.write(chunk)
-            self.hasher.update(chunk)
+            # Kept as received: what reached this process is never fetched again.
+            await self.sink.write(chunk)
             self.received += len(chunk)
             record.received += len(chunk)
             window_bytes += len(chunk)
             now = time.monotonic()
             if now - window_start >= p.min_rate_window_s:
                 if window_bytes < p.min_rate_bytes_per_s * (now - window_start):
-                    raise _Retry("network", f"the transfer stalled ({window_bytes} bytes in "
-                                 f"{now - window_start:.1f} s)")
+                    raise _Retry(
+                        "network",
+                        f"the transfer stalled ({window_bytes} bytes in "
+                        f"{now - window_start:.1f} s)",
+                    )
                 window_start, window_bytes = now, 0
             self._progress(now)
-        self.fh.flush()
         self._progress(float("inf"))
 
     def _progress(self, now: float) -> None:
@@ -277,19 +280,21 @@ class _Download:
             self._last_progress = now
             self.on_progress(self.received, self.total)
 
-    async def check(self, path: Path) -> list[str]:
-        """Size and digest checks of the finished file; raises BadContent on failure."""
-        self.fh.flush()
-        await asyncio.to_thread(fsync_file, path)
+    async def check(self, path: Path) -> tuple[str, list[str]]:
+        """Durable on disk, then size and digest checks; the sha256 and the digests checked.
+
+        Raises BadContent on a mismatch.
+        """
+        sha256 = await self.sink.finish(path)
         if self.expected_size is not None and self.received != self.expected_size:
             raise BadContent(
                 "incomplete", f"received {self.received} bytes, expected {self.expected_size}"
             )
         expected = self.caller_digests + self.server_digests
-        bad = await asyncio.to_thread(mismatches, path, expected, self.hasher.hexdigest())
+        bad = await asyncio.to_thread(mismatches, path, expected, sha256)
         if bad:
             raise BadContent("corrupt", "checksum mismatch: " + "; ".join(bad))
-        return sorted({f"{d.source} {d.algorithm}" for d in expected})
+        return sha256, sorted({f"{d.source} {d.algorithm}" for d in expected})
 
     def backoff(self, failures: int, retry_after: float | None) -> float:
         p = self.policy
@@ -319,30 +324,30 @@ async def download(
     """
     started = time.monotonic()
     failures = 0
-    try:
-        with open(dest, "w+b") as fh:
-            dl = _Download(
-                client, url, fh, headers or {}, policy, expected_size, expected_sha256,
-                on_progress,
-            )
+    with open(dest, "w+b") as fh:
+        dl = _Download(
+            client, url, fh, headers or {}, policy, expected_size, expected_sha256, on_progress
+        )
+        try:
             while True:
                 before = dl.received
                 try:
                     await dl.request()
-                    verified = await dl.check(dest)
+                    sha256, verified = await dl.check(dest)
                     result = await verify(dest)
                     transfer = Transfer(
                         path=dest,
                         size=dl.received,
-                        sha256=dl.hasher.hexdigest(),
+                        sha256=sha256,
                         requests=tuple(dl.requests),
                         verified_digests=tuple(verified),
                         elapsed_s=time.monotonic() - started,
                     )
                     return transfer, result
-                except (_Fatal, httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
-                    fatal = exc if isinstance(exc, _Fatal) else _Fatal("rejected", str(exc))
-                    dl.requests[-1].error = fatal.message
+                except (_Fatal, httpx.UnsupportedProtocol, httpx.InvalidURL, OSError) as exc:
+                    fatal = _as_fatal(exc)
+                    if dl.requests:
+                        dl.requests[-1].error = fatal.message
                     raise DownloadError(
                         fatal.reason, fatal.message, attempts=len(dl.requests), status=fatal.status
                     ) from exc
@@ -350,7 +355,7 @@ async def download(
                     reason, message, retry_after = _classify(exc)
                     dl.requests[-1].error = message
                     if isinstance(exc, BadContent):
-                        dl._restart()
+                        await dl.restart()
                     elif dl.received - before >= policy.progress_credit_bytes:
                         failures -= 1  # it moved forward: not held against the attempts
                     failures += 1
@@ -362,9 +367,20 @@ async def download(
                             status=dl.requests[-1].status,
                         ) from exc
                     await asyncio.sleep(dl.backoff(failures, retry_after))
-    except BaseException:
-        dest.unlink(missing_ok=True)
-        raise
+        except BaseException:
+            await dl.sink.abandon()
+            fh.close()
+            dest.unlink(missing_ok=True)
+            raise
+
+
+def _as_fatal(exc: Exception) -> _Fatal:
+    if isinstance(exc, _Fatal):
+        return exc
+    if isinstance(exc, OSError) and not isinstance(exc, httpx.HTTPError):
+        # Local storage (disk full, permissions): retrying the network cannot help.
+        return _Fatal("storage", f"the video could not be written to disk: {exc}")
+    return _Fatal("rejected", str(exc))
 
 
 def _classify(exc: Exception) -> tuple[FailureReason, str, float | None]:

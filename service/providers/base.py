@@ -17,6 +17,7 @@ provider, so it must not be re-sent blindly (no provider has idempotency keys).
 from __future__ import annotations
 
 import base64
+import logging
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -28,6 +29,8 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from shared.catalogue.schema import AdapterName, Route
 from shared.errors import ErrorCode, ReelcraftError
 from shared.states import ProviderStatus
+
+log = logging.getLogger("service.providers")
 
 
 class InputImage(BaseModel):
@@ -162,6 +165,9 @@ class EndpointConfig(BaseModel):
 
 
 class ProviderAdapter(ABC):
+    """Subclasses implement `_submit`, `_poll`, `_result` (and `cancel`, `lookup`, `stream`
+    where the provider has them); the public methods add the one log line per event."""
+
     name: ClassVar[AdapterName]
     supports_cancel: ClassVar[bool] = False
     supports_stream: ClassVar[bool] = False
@@ -170,14 +176,44 @@ class ProviderAdapter(ABC):
         self.client = client
         self.endpoint = endpoint
 
-    @abstractmethod
-    async def submit(self, req: SubmitRequest) -> ProviderHandle: ...
+    async def submit(self, req: SubmitRequest) -> ProviderHandle:
+        try:
+            handle = await self._submit(req)
+        except ProviderError as exc:
+            log.warning("%s: submit to %s failed: %s (transient=%s, outcome_unknown=%s)",
+                        self.name, req.route.provider_model, exc, exc.transient,
+                        exc.outcome_unknown)
+            raise
+        log.info("%s: submitted %s as task %s", self.name, handle.provider_model, handle.task_id)
+        return handle
+
+    async def poll(self, handle: ProviderHandle) -> ProviderUpdate:
+        try:
+            update = await self._poll(handle)
+        except ProviderError as exc:
+            log.warning("%s: poll of %s failed: %s", self.name, handle.task_id, exc)
+            raise
+        if update.terminal:
+            log.info("%s: task %s %s (%s)%s", self.name, handle.task_id, update.status.value,
+                     update.raw_status,
+                     f": {update.error_code.value}" if update.error_code else "")
+        return update
+
+    async def result(self, handle: ProviderHandle) -> ProviderResult:
+        try:
+            return await self._result(handle)
+        except ProviderError as exc:
+            log.warning("%s: result of %s failed: %s", self.name, handle.task_id, exc)
+            raise
 
     @abstractmethod
-    async def poll(self, handle: ProviderHandle) -> ProviderUpdate: ...
+    async def _submit(self, req: SubmitRequest) -> ProviderHandle: ...
 
     @abstractmethod
-    async def result(self, handle: ProviderHandle) -> ProviderResult: ...
+    async def _poll(self, handle: ProviderHandle) -> ProviderUpdate: ...
+
+    @abstractmethod
+    async def _result(self, handle: ProviderHandle) -> ProviderResult: ...
 
     async def cancel(self, handle: ProviderHandle) -> bool:
         """Ask the provider to stop; False when it has no cancel API (stop polling instead)."""

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
+
 from service.providers.base import (
     ProviderAdapter,
     ProviderError,
@@ -21,7 +23,7 @@ from service.providers.base import (
     ProviderUpdate,
     SubmitRequest,
 )
-from service.providers.http import http_error, json_object, maybe_json, send
+from service.providers.http import http_error, json_object, maybe_json, send, transport_error
 from service.providers.images import image_reference
 from shared.errors import ErrorCode
 from shared.states import ProviderStatus
@@ -103,7 +105,7 @@ class FalAdapter(ProviderAdapter):
                                  provider_code=etype)
         return http_error(resp, message, submit=submit, provider_code=etype)
 
-    async def submit(self, req: SubmitRequest) -> ProviderHandle:
+    async def _submit(self, req: SubmitRequest) -> ProviderHandle:
         model = req.route.provider_model
         family = family_for(model)
         body: dict[str, Any] = {
@@ -160,7 +162,7 @@ class FalAdapter(ProviderAdapter):
         return ProviderUpdate(status=status, raw_status=f"{raw}:{etype}", logs=logs,
                               error_code=code, error_message=str(error or etype))
 
-    async def poll(self, handle: ProviderHandle) -> ProviderUpdate:
+    async def _poll(self, handle: ProviderHandle) -> ProviderUpdate:
         resp = await send(self.client, "GET", f"{handle.status_url}", params={"logs": "1"},
                           headers=self._headers())
         if resp.status_code not in (200, 202):
@@ -188,15 +190,11 @@ class FalAdapter(ProviderAdapter):
                     yield update
                     if update.terminal:
                         return
-        except ProviderError:
-            raise
-        except Exception as exc:  # httpx transport errors while streaming
-            raise ProviderError(ErrorCode.PROVIDER_ERROR,
-                                f"status stream broke ({type(exc).__name__})",
-                                transient=True) from None
+        except httpx.TransportError as exc:
+            raise transport_error(exc, submit=False) from None
         raise ProviderError(ErrorCode.PROVIDER_ERROR, "status stream ended early", transient=True)
 
-    async def result(self, handle: ProviderHandle) -> ProviderResult:
+    async def _result(self, handle: ProviderHandle) -> ProviderResult:
         resp = await send(self.client, "GET", f"{handle.result_url}", headers=self._headers())
         if resp.status_code == 499:
             raise ProviderError(ErrorCode.CANCELLED, "the request was cancelled",

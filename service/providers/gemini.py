@@ -62,7 +62,7 @@ class GeminiAdapter(ProviderAdapter):
     def _headers(self) -> dict[str, str]:
         return {"x-goog-api-key": self.endpoint.key.get_secret_value()}
 
-    async def submit(self, req: SubmitRequest) -> ProviderHandle:
+    async def _submit(self, req: SubmitRequest) -> ProviderHandle:
         model = req.route.provider_model
         params: dict[str, Any] = {
             "aspectRatio": req.aspect_ratio,
@@ -103,7 +103,7 @@ class GeminiAdapter(ProviderAdapter):
             raise _google_error(resp)
         return json_object(resp)
 
-    async def poll(self, handle: ProviderHandle) -> ProviderUpdate:
+    async def _poll(self, handle: ProviderHandle) -> ProviderUpdate:
         op = await self._operation(handle)
         if not op.get("done"):
             return ProviderUpdate(status=ProviderStatus.RUNNING, raw_status="done=false")
@@ -127,7 +127,7 @@ class GeminiAdapter(ProviderAdapter):
                               if filtered else "done:no_samples", error_code=code,
                               error_message=message)
 
-    async def result(self, handle: ProviderHandle) -> ProviderResult:
+    async def _result(self, handle: ProviderHandle) -> ProviderResult:
         op = await self._operation(handle)
         samples, _, reasons = _samples(op)
         if not op.get("done") or not samples:

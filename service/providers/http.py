@@ -30,6 +30,8 @@ _POLICY = re.compile(
     re.IGNORECASE,
 )
 
+log = logging.getLogger(__name__)
+
 for _noisy in ("httpx", "httpcore"):
     logging.getLogger(_noisy).setLevel(logging.WARNING)
 
@@ -54,21 +56,34 @@ async def send(
     provider (anything after the connection was made), the outcome is unknown.
     """
     try:
-        return await client.request(method, url, **kwargs)
-    except (httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-        raise ProviderError(ErrorCode.PROVIDER_TIMEOUT, f"could not connect: {type(exc).__name__}",
-                            transient=True) from None
-    except httpx.ConnectError as exc:
-        raise ProviderError(ErrorCode.PROVIDER_ERROR, f"could not connect: {type(exc).__name__}",
-                            transient=True) from None
-    except httpx.TimeoutException as exc:
-        raise ProviderError(ErrorCode.PROVIDER_TIMEOUT,
-                            f"no answer in time ({type(exc).__name__})", transient=True,
-                            outcome_unknown=submit) from None
+        resp = await client.request(method, url, **kwargs)
     except httpx.TransportError as exc:
-        raise ProviderError(ErrorCode.PROVIDER_ERROR,
-                            f"connection failed mid-request ({type(exc).__name__})",
-                            transient=True, outcome_unknown=submit) from None
+        log.warning("%s %s failed: %s", method, _path(url), type(exc).__name__)
+        raise transport_error(exc, submit=submit) from None
+    log.debug("%s %s -> %s", method, _path(url), resp.status_code)
+    return resp
+
+
+def _path(url: str) -> str:
+    """Host and path only: query strings may carry credentials on some providers."""
+    parsed = httpx.URL(url)
+    return f"{parsed.host}{parsed.path}"
+
+
+def transport_error(exc: httpx.TransportError, *, submit: bool) -> ProviderError:
+    """Connect failures never reached the provider; anything later might have."""
+    name = type(exc).__name__
+    if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
+        return ProviderError(ErrorCode.PROVIDER_TIMEOUT, f"could not connect: {name}",
+                             transient=True)
+    if isinstance(exc, httpx.ConnectError):
+        return ProviderError(ErrorCode.PROVIDER_ERROR, f"could not connect: {name}",
+                             transient=True)
+    if isinstance(exc, httpx.TimeoutException):
+        return ProviderError(ErrorCode.PROVIDER_TIMEOUT, f"no answer in time ({name})",
+                             transient=True, outcome_unknown=submit)
+    return ProviderError(ErrorCode.PROVIDER_ERROR, f"connection failed mid-request ({name})",
+                         transient=True, outcome_unknown=submit)
 
 
 def json_object(resp: httpx.Response, *, submit: bool = False) -> dict[str, Any]:

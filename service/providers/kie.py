@@ -87,7 +87,7 @@ class KieAdapter(ProviderAdapter):
         raise status_error(status, message, submit=submit, provider_code=str(code),
                            retry_after_s=retry_after(resp))
 
-    async def submit(self, req: SubmitRequest) -> ProviderHandle:
+    async def _submit(self, req: SubmitRequest) -> ProviderHandle:
         model = req.route.provider_model
         spec = model_for(model)
         image = image_reference(req)
@@ -124,7 +124,7 @@ class KieAdapter(ProviderAdapter):
             raise ProviderError(ErrorCode.PROVIDER_ERROR, "task record missing", transient=True)
         return data
 
-    async def poll(self, handle: ProviderHandle) -> ProviderUpdate:
+    async def _poll(self, handle: ProviderHandle) -> ProviderUpdate:
         data = await self._record(handle)
         raw = str(data.get("state"))
         status = _STATES.get(raw)
@@ -139,7 +139,7 @@ class KieAdapter(ProviderAdapter):
         return ProviderUpdate(status=status, raw_status=f"fail:{data.get('failCode') or ''}",
                               error_code=code, error_message=message)
 
-    async def result(self, handle: ProviderHandle) -> ProviderResult:
+    async def _result(self, handle: ProviderHandle) -> ProviderResult:
         data = await self._record(handle)
         try:
             parsed = json.loads(data.get("resultJson") or "{}")

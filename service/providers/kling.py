@@ -110,7 +110,7 @@ class KlingAdapter(ProviderAdapter):
             extra={"external_task_id": external} if external else {},
         )
 
-    async def submit(self, req: SubmitRequest) -> ProviderHandle:
+    async def _submit(self, req: SubmitRequest) -> ProviderHandle:
         model = req.route.provider_model
         params = dict(req.route.params)
         body: dict[str, Any] = {
@@ -145,7 +145,7 @@ class KlingAdapter(ProviderAdapter):
             raise
         return self._handle(req.route.name, req.route.provider_model, data)
 
-    async def poll(self, handle: ProviderHandle) -> ProviderUpdate:
+    async def _poll(self, handle: ProviderHandle) -> ProviderUpdate:
         data = await self._call("GET", str(handle.status_url))
         raw = str(data.get("task_status"))
         status = _STATES.get(raw)
@@ -160,7 +160,7 @@ class KlingAdapter(ProviderAdapter):
         return ProviderUpdate(status=status, raw_status=raw, error_code=code,
                               error_message=message)
 
-    async def result(self, handle: ProviderHandle) -> ProviderResult:
+    async def _result(self, handle: ProviderHandle) -> ProviderResult:
         data = await self._call("GET", str(handle.status_url))
         result = data.get("task_result") or {}
         videos = result.get("videos") if isinstance(result, dict) else None

@@ -71,7 +71,7 @@ class PolloAdapter(ProviderAdapter):
                              provider_code=str(body.get("code") or "") or None)
         return _unwrap(json_object(resp, submit=submit), submit=submit)
 
-    async def submit(self, req: SubmitRequest) -> ProviderHandle:
+    async def _submit(self, req: SubmitRequest) -> ProviderHandle:
         model = req.route.provider_model
         params = dict(req.route.params)
         v1 = params.pop("api", None) == "v1"
@@ -106,7 +106,7 @@ class PolloAdapter(ProviderAdapter):
         chosen = videos or generations
         return chosen[0] if chosen else None
 
-    async def poll(self, handle: ProviderHandle) -> ProviderUpdate:
+    async def _poll(self, handle: ProviderHandle) -> ProviderUpdate:
         generation = await self._generation(handle)
         if generation is None:
             return ProviderUpdate(status=ProviderStatus.QUEUED, raw_status="waiting")
@@ -123,7 +123,7 @@ class PolloAdapter(ProviderAdapter):
         return ProviderUpdate(status=status, raw_status=raw, error_code=code,
                               error_message=message)
 
-    async def result(self, handle: ProviderHandle) -> ProviderResult:
+    async def _result(self, handle: ProviderHandle) -> ProviderResult:
         generation = await self._generation(handle)
         if generation is None or generation.get("status") != "succeed" or not generation.get(
                 "url"):

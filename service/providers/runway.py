@@ -67,7 +67,7 @@ class RunwayAdapter(ProviderAdapter):
         body = maybe_json(resp)
         return http_error(resp, str(body.get("error") or resp.reason_phrase), submit=submit)
 
-    async def submit(self, req: SubmitRequest) -> ProviderHandle:
+    async def _submit(self, req: SubmitRequest) -> ProviderHandle:
         model = req.route.provider_model
         body: dict[str, Any] = {
             "model": model,
@@ -103,7 +103,7 @@ class RunwayAdapter(ProviderAdapter):
             raise self._raise(resp)
         return json_object(resp)
 
-    async def poll(self, handle: ProviderHandle) -> ProviderUpdate:
+    async def _poll(self, handle: ProviderHandle) -> ProviderUpdate:
         task = await self._task(handle)
         raw = str(task.get("status"))
         status = _STATES.get(raw)
@@ -122,7 +122,7 @@ class RunwayAdapter(ProviderAdapter):
                               error_code=failure_code(code),
                               error_message=str(task.get("failure") or "generation failed"))
 
-    async def result(self, handle: ProviderHandle) -> ProviderResult:
+    async def _result(self, handle: ProviderHandle) -> ProviderResult:
         task = await self._task(handle)
         output = [str(u) for u in task.get("output") or [] if u]
         if task.get("status") != "SUCCEEDED" or not output:

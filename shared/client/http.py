@@ -82,13 +82,13 @@ class ServiceClient:
             raise _error_from(response)
         return response
 
-    async def _get(self, path: str, model: type[T], **params: Any) -> T:
+    async def _get(self, path: str, schema: type[T], **params: Any) -> T:
         response = await self._request("GET", path, params=_clean(params))
-        return model.model_validate_json(response.content)
+        return schema.model_validate_json(response.content)
 
-    async def _post(self, path: str, model: type[T], body: Any = None, **kw: Any) -> T:
+    async def _post(self, path: str, schema: type[T], body: Any = None, **kw: Any) -> T:
         response = await self._request("POST", path, json=body, **kw)
-        return model.model_validate_json(response.content)
+        return schema.model_validate_json(response.content)
 
     # -- catalogue and prices ---------------------------------------------------------------
 

@@ -10,6 +10,8 @@ task at 99 % rather than reporting a file that does not exist yet.
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 import secrets
 import tempfile
 import threading
@@ -35,10 +37,15 @@ from service.providers.emulator.render import RenderCache, RenderSpec
 from shared.logging import register_secret
 
 DEMO_KEY = "reelcraft-demo-key-0000"
+log = logging.getLogger("service.providers.emulator")
 
 
 def default_render_dir() -> Path:
-    """Shared by every emulator on this machine: identical renders are done once."""
+    """Shared by every emulator on this machine: identical renders are done once.
+    `REELCRAFT_EMULATOR_RENDER_DIR` moves it (a cold cache for benchmarks, a CI cache dir)."""
+    configured = os.environ.get("REELCRAFT_EMULATOR_RENDER_DIR")
+    if configured:
+        return Path(configured)
     return Path(tempfile.gettempdir()) / "reelcraft-emulator-renders"
 
 
@@ -230,6 +237,9 @@ class EmulatorState:
                 self.executor, self.renders.get_or_render, image, spec
             )
         self.tasks[(provider, task.id)] = task
+        log.info("emulator: %s task %s for %s, %sx%s %gs%s", provider, task.id, model,
+                 spec.width, spec.height, spec.duration_s,
+                 f", outcome {outcome.value}" if outcome else "")
         return task
 
     def cancel(self, task: Task) -> bool:

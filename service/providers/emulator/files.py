@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import logging
 import re
 import secrets
 import time
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
     from service.providers.emulator.core import EmulatorState, Task
 
 FAULT_HEADER = "x-emulator-fault"
+log = logging.getLogger("service.providers.emulator")
 _CHUNK = 64 * 1024
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
@@ -153,6 +155,8 @@ async def serve_file(state: EmulatorState, request: Request, entry: FileEntry) -
         task, Phase.DOWNLOAD, DOWNLOAD_FAULTS
     )
 
+    if fault is not None:
+        log.info("emulator: %s fault on a %s download", fault.kind.value, task.provider)
     path = entry.path
     data = await asyncio.to_thread(path.read_bytes)
     if fault is not None and fault.kind is FaultKind.CORRUPT_DOWNLOAD:

@@ -10,6 +10,7 @@ import asyncio
 import base64
 import binascii
 import json
+import logging
 import math
 import time
 from enum import StrEnum
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     from service.providers.emulator.core import EmulatorState, Task
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
+log = logging.getLogger("service.providers.emulator")
 
 
 class ErrorKind(StrEnum):
@@ -109,6 +111,7 @@ async def http_fault(
         fault = state.faults.take_global(dialect.provider, phase, HTTP_FAULTS)
     if fault is None:
         return None
+    log.info("emulator: %s fault on %s %s", fault.kind.value, dialect.provider, phase.value)
     if fault.kind is FaultKind.RATE_LIMITED:
         retry = fault.param("retry_after", 1)
         return dialect.error(ErrorKind.RATE_LIMITED, "Rate limit exceeded, slow down.",

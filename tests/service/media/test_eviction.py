@@ -75,6 +75,7 @@ async def test_eviction_keeps_everything_the_user_has_not_discarded(
     await generation("ready", "rejected", None, kept_input)  # may be resubmitted
     await generation("running", "draft", None, live_input)
 
+    await store.aclose()
     store.budget_bytes = 0
     report = await store.evict_to_budget()
 
@@ -94,6 +95,7 @@ async def test_least_recently_used_goes_first_and_only_until_within_budget(
     a, b, c = [await store.fetch_result(clip_server.url(f"v{i}.mp4")) for i in range(3)]
     assert await store.path_for(a.sha256) is not None  # a is now the most recently used
 
+    await store.aclose()
     store.budget_bytes = a.size_bytes + c.size_bytes
     report = await store.evict_to_budget()
 
@@ -125,6 +127,7 @@ async def test_evicted_video_is_fetched_again_while_its_url_lives(
     store.eviction_grace = timedelta(0)
     info = await store.fetch_result(clip_server.url("v2.mp4"), source_expires_at=None)
     original = (await store.path_for(info.sha256)).read_bytes()  # type: ignore[union-attr]
+    await store.aclose()
     store.budget_bytes = 0
     assert (await store.evict_to_budget()).evicted == [info.sha256]
     store.budget_bytes = 1 << 30

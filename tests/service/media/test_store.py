@@ -20,6 +20,7 @@ from tests.service.media.conftest import ClipServer, files_under
 async def _evict(store: MediaStore, sha: str) -> None:
     """Evict everything unpinned once, then restore a roomy budget (so the background pass
     after a re-download does not evict it again)."""
+    await store.aclose()  # the background pass each new file started must not race this one
     budget, grace = store.budget_bytes, store.eviction_grace
     store.eviction_grace, store.budget_bytes = timedelta(0), 0
     try:

@@ -1,0 +1,216 @@
+"""What the Create screen's controls do: select, toggle, upload the character, Generate.
+
+The view reports clicks, the view-model decides what the screen shows, and this controller
+talks to the service and the tracker. Card states the user *sees* (insufficient credits,
+unavailable) are tracked once per visit of the screen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, Signal
+
+from desktop.async_slot import async_slot
+from desktop.bridge import ServiceBridge
+from desktop.errors import detail, explain
+from desktop.image_cache import ImageCache
+from desktop.tracking import Event, Tracker
+from desktop.viewmodels.create_vm import CreateViewModel
+from desktop.viewmodels.jobs import JobsStore
+from desktop.views.character_picker import CharacterChoice
+from desktop.views.create_view import CreateView
+from desktop.views.toast import ToastHost, ToastKind
+from shared.errors import ErrorCode, ReelcraftError
+from shared.schemas import CardState, GenerationRequest, ModelCard
+
+
+def seconds(duration_s: int) -> str:
+    return f"{duration_s}s"  # seed 000's extraData spells durations "10s"
+
+
+class CreateController(QObject):
+    submitted = Signal(object)  # Generation accepted by the service
+
+    def __init__(
+        self,
+        view: CreateView,
+        vm: CreateViewModel,
+        bridge: ServiceBridge,
+        tracker: Tracker,
+        jobs: JobsStore,
+        images: ImageCache,
+        toasts: ToastHost,
+        open_credits: Callable[[str], None],
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.view = view
+        self.vm = vm
+        self.bridge = bridge
+        self.tracker = tracker
+        self.jobs = jobs
+        self.images = images
+        self.toasts = toasts
+        self.open_credits = open_credits
+        self.price_book = "default"
+        self._upload: asyncio.Task[str] | None = None
+        self._upload_key = ""
+        view.model_clicked.connect(self.select)
+        view.duration_toggled.connect(self.toggle_duration)
+        view.resolution_toggled.connect(self.toggle_resolution)
+        view.prompt_entered.connect(self._prompt_entered)
+        view.get_credits_requested.connect(self.open_credits)
+        view.character_changed.connect(self._character_changed)
+        view.generate_clicked.connect(self.generate)
+        vm.card_changed.connect(self._card_seen)
+        bridge.connection_changed.connect(self._connection_changed)
+
+    # -- choices ----------------------------------------------------------------------------
+
+    def select(self, model: str) -> None:
+        if self.vm.select(model):
+            card = self.vm.selected_card
+            if card is not None:
+                self.tracker.track(
+                    Event.MODEL_SELECTED,
+                    model=card.model,
+                    creditCost=card.credits,
+                    resolution=card.resolution,
+                )
+
+    def toggle_duration(self, duration_s: int) -> None:
+        self.vm.set_duration(duration_s)
+        self.tracker.track(
+            Event.DURATION_TOGGLED, duration=seconds(duration_s), model=self.vm.selected
+        )
+
+    def toggle_resolution(self, model: str, resolution: str) -> None:
+        self.vm.set_resolution(model, resolution)
+
+    def _prompt_entered(self, length: int) -> None:
+        self.tracker.track(Event.PROMPT_ENTERED, model=self.vm.selected, promptLength=length)
+
+    def screen_shown(self) -> None:
+        """A new visit: report the screen and the states its cards show now."""
+        self.tracker.new_visit()
+        choice = self.view.picker.choice
+        self.tracker.track(
+            Event.MODEL_SELECTION_VISIBLE,
+            characterId=choice.sha256 if choice else None,
+            availableModels=[
+                c.model for c in self.vm.cards if c.state is not CardState.UNAVAILABLE
+            ],
+        )
+        for index, card in enumerate(self.vm.cards):
+            self._card_seen(index, card)
+
+    def _card_seen(self, _index: int, card: ModelCard) -> None:
+        if not self.view.isVisible():
+            return
+        if card.state is CardState.INSUFFICIENT_CREDITS:
+            self.tracker.track_once(
+                Event.INSUFFICIENT_CREDITS,
+                f"{card.model}:{card.credits}",
+                model=card.model,
+                creditCost=card.credits,
+                currentBalance=self.vm.balance.available,
+            )
+        elif card.state is CardState.UNAVAILABLE:
+            self.tracker.track_once(Event.MODEL_UNAVAILABLE, card.model, model=card.model)
+
+    # -- the character ----------------------------------------------------------------------
+
+    def _character_changed(self, choice: CharacterChoice | None) -> None:
+        if choice is not None and choice.sha256 is None and self.bridge.client is not None:
+            self._start_upload(choice)
+
+    def _connection_changed(self, _state: str) -> None:
+        choice = self.view.picker.choice
+        if self.bridge.client is not None and choice is not None and choice.sha256 is None:
+            self._start_upload(choice)
+
+    def _start_upload(self, choice: CharacterChoice) -> asyncio.Task[str]:
+        if (
+            self._upload is None
+            or self._upload_key != choice.key
+            or (self._upload.done() and self._upload.exception() is not None)
+        ):
+            self._upload_key = choice.key
+            self._upload = asyncio.get_event_loop().create_task(self._send_image(choice))
+            self._upload.add_done_callback(self._upload_done)
+        return self._upload
+
+    def _upload_done(self, task: asyncio.Task[str]) -> None:
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if isinstance(exc, ReelcraftError) and exc.code is not ErrorCode.INTERNAL:
+            self.toasts.show(
+                ToastKind.ERROR,
+                "The character image was not accepted.",
+                explain(exc) + (f" ({detail(exc)})" if detail(exc) else ""),
+            )
+
+    async def _send_image(self, choice: CharacterChoice) -> str:
+        if choice.path is None:
+            raise ReelcraftError(ErrorCode.INVALID_INPUT, "the character image is gone")
+        client = self.bridge.require_client()
+        data = await asyncio.get_event_loop().run_in_executor(None, choice.path.read_bytes)
+        stored = await client.upload_input(data, choice.path.name)
+        choice.sha256 = stored.sha256
+        self.images.put(ImageCache.input_key(stored.sha256), choice.image)
+        return stored.sha256
+
+    # -- Generate ---------------------------------------------------------------------------
+
+    @async_slot
+    async def generate(self) -> None:
+        card = self.vm.selected_card
+        choice = self.view.picker.choice
+        if card is None or choice is None or not self.vm.generate.enabled:
+            return
+        prompt = self.view.prompt_text
+        self.tracker.track(
+            Event.GENERATE_CLICKED,
+            model=card.model,
+            creditCost=card.credits,
+            resolution=card.resolution,
+            duration=seconds(self.vm.duration),
+            hasPrompt=bool(prompt),
+        )
+        self.vm.set_submitting(True)
+        try:
+            sha256 = choice.sha256 or await self._start_upload(choice)
+            request = GenerationRequest(
+                model=card.model,
+                input_image_sha256=sha256,
+                character_name=self.view.picker.character_name or choice.name,
+                prompt=prompt,
+                duration_s=self.vm.duration,
+                resolution=card.resolution,
+                price_book=self.price_book,
+            )
+            generation = await self.bridge.require_client().create_generation(request)
+        except ReelcraftError as exc:
+            self._refused(exc)
+            return
+        finally:
+            self.vm.set_submitting(False)
+        self.jobs.apply(generation)
+        self.submitted.emit(generation)
+
+    def _refused(self, exc: ReelcraftError) -> None:
+        if exc.code is ErrorCode.INSUFFICIENT_CREDITS:
+            model = self.vm.selected or ""
+            self.toasts.show(
+                ToastKind.ERROR,
+                explain(exc),
+                detail(exc),
+                action="Get Credits",
+                on_action=lambda: self.open_credits(model),
+            )
+            asyncio.get_event_loop().create_task(self.bridge.refresh_balance())
+        else:
+            self.toasts.show(ToastKind.ERROR, explain(exc), detail(exc))

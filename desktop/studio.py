@@ -1,0 +1,332 @@
+"""The studio, assembled: the window, its pages, the bridge and the controllers, wired.
+
+This is the composition root of the desktop; nothing else knows how the pieces connect.
+The window is built from the shipped catalogue, so it is complete before the service answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QImage
+
+from desktop import formatting
+from desktop.bridge import Balance, ConnectionState, Connector, ServiceBridge
+from desktop.controllers.create_controller import CreateController
+from desktop.controllers.credits_controller import CreditsController
+from desktop.controllers.generation_controller import GenerationController
+from desktop.controllers.library_controller import LibraryController
+from desktop.image_cache import ImageCache
+from desktop.keychain import TEAM_TOKEN, KeyStore
+from desktop.notifications import Notifier
+from desktop.settings_store import DesktopSettings, SettingsStore
+from desktop.tracking import Tracker
+from desktop.viewmodels.create_vm import CreateViewModel
+from desktop.viewmodels.jobs import JobsStore
+from desktop.views.character_picker import CharacterChoice
+from desktop.views.create_view import CreateView
+from desktop.views.library import LibraryView
+from desktop.views.main_window import MainWindow, Page
+from desktop.views.progress import ProgressList
+from desktop.views.queue_view import QueueView
+from desktop.views.settings_view import SettingsView
+from desktop.views.toast import ToastKind
+from shared.api_schemas import Health, ModelsResponse
+from shared.client import ServiceClient, connect_or_start
+from shared.errors import ReelcraftError
+from shared.listing import ModelListing
+from shared.schemas import Generation
+
+if TYPE_CHECKING:
+    from desktop.views.preview import PreviewView
+
+EARLIER_INPUTS = 8
+
+
+@dataclass(frozen=True)
+class StudioConfig:
+    data_dir: Path
+    config_dir: Path
+    connector: Connector | None = None  # default: from Settings (local service or team server)
+
+
+def local_connector(data_dir: Path) -> Connector:
+    async def connect() -> ServiceClient:
+        return await connect_or_start(data_dir)
+
+    return connect
+
+
+def team_connector(url: str, keys: KeyStore) -> Connector:
+    async def connect() -> ServiceClient:
+        client = ServiceClient(url, keys.get(TEAM_TOKEN) or "")
+        try:
+            await client.health()
+        except ReelcraftError:
+            await client.aclose()
+            raise
+        return client
+
+    return connect
+
+
+class Studio(QObject):
+    def __init__(
+        self,
+        config: StudioConfig,
+        listings: Sequence[ModelListing],
+        *,
+        default_model: str,
+        default_duration: int,
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self.store = SettingsStore(config.config_dir)
+        settings = self.store.load()
+        self.keys = KeyStore(config.data_dir, allow_plaintext=settings.allow_plaintext_keys)
+        self.window = MainWindow()
+        self.bridge = ServiceBridge(config.connector or self._connector(settings), parent=self)
+        self.tracker = Tracker(self.bridge)
+        self.jobs = JobsStore(self)
+        self.images = ImageCache(self.bridge, self)
+        self.notifier = Notifier(self.window, self)
+        self.vm = CreateViewModel(self)
+        self.vm.set_listings(
+            listings, default_model=default_model, default_duration=default_duration
+        )
+
+        self.create_view = CreateView(self.vm)
+        self.create_progress = ProgressList(self.describe, self._job_image, self.create_view)
+        self.create_view.jobs_area.addWidget(self.create_progress)
+        self.queue_view = QueueView(ProgressList(self.describe, self._job_image), self.describe)
+        self.library_view = LibraryView(self.describe)
+        self.settings_view = SettingsView(self.keys, self.store)
+        self._preview: PreviewView | None = None
+        self._previous_page = Page.CREATE
+        for page, widget in (
+            (Page.CREATE, self.create_view),
+            (Page.QUEUE, self.queue_view),
+            (Page.LIBRARY, self.library_view),
+            (Page.SETTINGS, self.settings_view),
+        ):
+            self.window.add_page(page, widget)
+
+        self.credits = CreditsController(self.bridge, self.vm, self.window, self)
+        self.create = CreateController(
+            self.create_view,
+            self.vm,
+            self.bridge,
+            self.tracker,
+            self.jobs,
+            self.images,
+            self.window.toasts,
+            self.credits.open,
+            self,
+        )
+        self.generations = GenerationController(
+            self.bridge,
+            self.jobs,
+            self.vm,
+            self.tracker,
+            self.window.toasts,
+            self.notifier,
+            self.preview,
+            config.data_dir / "studio-cache" / "videos",
+            self,
+        )
+        self.library = LibraryController(
+            self.library_view, self.bridge, self.images, self.window.toasts, self
+        )
+        self._wire()
+        self.window.show_page(Page.CREATE)
+        self._update_demo_banner()
+
+    # -- wiring -----------------------------------------------------------------------------
+
+    def _wire(self) -> None:
+        bridge, window = self.bridge, self.window
+        bridge.connection_changed.connect(self._connection_changed)
+        bridge.health_changed.connect(lambda _h: self._update_demo_banner())
+        bridge.models_changed.connect(self._models_changed)
+        bridge.balance_changed.connect(self._balance_changed)
+        bridge.generation_changed.connect(self.jobs.apply)
+        bridge.resynced.connect(self._resynced)
+        self.jobs.changed.connect(self._job_changed)
+        self.jobs.finished.connect(self._job_finished)
+        self.images.loaded.connect(self._image_loaded)
+        window.page_changed.connect(self._page_changed)
+        window.get_credits_requested.connect(lambda: self.credits.open())
+        window.open_settings_requested.connect(lambda: window.show_page(Page.SETTINGS))
+        window.closing.connect(self._closing)
+        self.create.submitted.connect(self._submitted)
+        for progress in (self.create_progress, self.queue_view.progress):
+            progress.cancel_requested.connect(self.generations.cancel)
+            progress.preview_requested.connect(self.generations.open_preview)
+            progress.retry_requested.connect(self.generations.retry)
+        self.queue_view.preview_requested.connect(self.generations.open_preview)
+        self.library_view.preview_requested.connect(self.generations.open_preview)
+        self.generations.preview_opened.connect(lambda _g: self._show_preview_page())
+        self.settings_view.keys_changed.connect(self._keys_changed)
+        self.settings_view.service_changed.connect(
+            lambda s: self.bridge.set_connector(self._connector(s))
+        )
+        self.settings_view.error.connect(
+            lambda message: self.window.toasts.show(ToastKind.ERROR, message)
+        )
+        self.create_view.picker.error.connect(
+            lambda message: self.window.toasts.show(ToastKind.ERROR, message)
+        )
+
+    def _connector(self, settings: DesktopSettings) -> Connector:
+        if settings.service == "team" and settings.team_url:
+            return team_connector(settings.team_url, self.keys)
+        return local_connector(self.config.data_dir)
+
+    def start(self) -> None:
+        """Connect in the background; call once the window is on screen."""
+        self.bridge.start()
+        self.create.screen_shown()
+
+    async def close(self) -> None:
+        if self._preview is not None:
+            self._preview.stop()
+        await self.bridge.stop()
+
+    # -- lookups ----------------------------------------------------------------------------
+
+    def describe(self, model: str) -> tuple[str, int]:
+        listing = self.vm.listing(model)
+        return (listing.label, listing.estimated_render_s) if listing else (model, 180)
+
+    def _job_image(self, generation: Generation) -> QImage | None:
+        return self.images.input_image(generation.request.input_image_sha256)
+
+    def preview(self) -> PreviewView:
+        """The preview page, built on first use so start-up does not load QtMultimedia."""
+        if self._preview is None:
+            from desktop.views.preview import PreviewView
+
+            view = PreviewView()
+            view.back_requested.connect(lambda: self.window.show_page(self._previous_page))
+            view.publish_requested.connect(self.generations.publish)
+            view.regenerate_requested.connect(self.generations.regenerate)
+            view.discard_requested.connect(self.generations.discard)
+            view.played.connect(self.generations.played)
+            self.window.add_page(Page.PREVIEW, view)
+            self._preview = view
+        return self._preview
+
+    # -- reactions --------------------------------------------------------------------------
+
+    def _connection_changed(self, state: str) -> None:
+        self.window.connection.set_state(state, self.bridge.last_error)
+        self.vm.set_connected(state == ConnectionState.CONNECTED)
+        if state == ConnectionState.CONNECTED:
+            self.images.forget_failures()
+
+    def _resynced(self) -> None:
+        self._load_earlier_inputs()
+        if self.window.current_page is Page.LIBRARY:
+            self.library_view.reload()
+
+    def _models_changed(self, models: ModelsResponse) -> None:
+        self.create.price_book = models.price_book
+        self.vm.set_listings(
+            models.models,
+            default_model=models.default_model,
+            default_duration=models.default_duration,
+            generation_enabled=models.generation_enabled,
+        )
+
+    def _balance_changed(self, balance: Balance) -> None:
+        self.vm.set_balance(balance.available)
+        self.window.set_balance_text(formatting.credits(balance.available))
+
+    def _update_demo_banner(self) -> None:
+        health: Health | None = self.bridge.health
+        demo = health.demo_mode if health is not None else not self.keys.configured()
+        self.window.set_demo_mode(demo)
+
+    def _keys_changed(self) -> None:
+        self._update_demo_banner()
+        self.window.toasts.show(
+            ToastKind.SUCCESS,
+            "Provider keys updated.",
+            "The service uses them for new generations.",
+        )
+
+    def _job_changed(self, generation: Generation) -> None:
+        if not generation.state.is_terminal:
+            self.create_progress.show_job(generation)
+        else:
+            self.create_progress.update_job(generation)
+        self.queue_view.apply(generation)
+        self.library.apply(generation)
+        if self._preview is not None:
+            self.generations.preview_changed(generation)
+        self.window.set_active_jobs(len(self.jobs.active()))
+
+    def _job_finished(self, generation: Generation) -> None:
+        self.images.forget_failures()
+        if generation.state.value == "ready":
+            label, _ = self.describe(generation.request.model)
+            self.window.toasts.show(
+                ToastKind.SUCCESS,
+                "Your video is ready.",
+                f"{generation.request.character_name or 'Your character'} · {label}",
+                action="Preview",
+                on_action=lambda: self.generations.open_preview(generation.id),
+            )
+
+    def _submitted(self, generation: Generation) -> None:
+        self.create_progress.show_job(generation)
+
+    def _image_loaded(self, key: str) -> None:
+        if key.startswith("input:"):
+            sha = key.split(":", 1)[1]
+            for progress in (self.create_progress, self.queue_view.progress):
+                for panel in progress.panels.values():
+                    if panel.generation.request.input_image_sha256 == sha:
+                        progress.refresh_thumbnail(panel.generation.id)
+
+    def _page_changed(self, page: str) -> None:
+        if page != Page.PREVIEW:
+            self._previous_page = Page(page)
+            if self._preview is not None:
+                self._preview.stop()
+        if page == Page.CREATE:
+            self.create.screen_shown()
+        elif page == Page.LIBRARY:
+            self.library_view.reload()
+
+    def _show_preview_page(self) -> None:
+        self.window.show_page(Page.PREVIEW)
+
+    def _closing(self) -> None:
+        if self._preview is not None:
+            self._preview.stop()
+
+    def _load_earlier_inputs(self) -> None:
+        asyncio.get_event_loop().create_task(self._earlier_inputs())
+
+    async def _earlier_inputs(self) -> None:
+        client = self.bridge.client
+        if client is None:
+            return
+        try:
+            inputs = await client.inputs(limit=EARLIER_INPUTS)
+            choices = []
+            for item in inputs:
+                data = await client.input_image(item.sha256)
+                image = QImage.fromData(data)
+                if not image.isNull():
+                    self.images.put(ImageCache.input_key(item.sha256), image)
+                    choices.append(CharacterChoice("", image, sha256=item.sha256))
+        except ReelcraftError:
+            return
+        self.create_view.picker.set_earlier_inputs(choices)

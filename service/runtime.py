@@ -1,0 +1,220 @@
+"""Assemble a running service: database, ledger, media cache, providers (or the emulator in
+demo mode), the job engine and runner, and the HTTP app. One place wires everything."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import os
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from service.api.app import create_app
+from service.config.dynamic import DynamicConfig, RuntimeConfig
+from service.jobs.breaker import CircuitBreaker
+from service.jobs.bus import EventBus
+from service.jobs.credits import JobCredits
+from service.jobs.driver import JobDriver
+from service.jobs.engine import JobEngine
+from service.jobs.estimates import RenderEstimates
+from service.jobs.inputs import InputSigner, JobInputs
+from service.jobs.policy import RunnerPolicy
+from service.jobs.runner import Runner
+from service.jobs.transitions import Transitions
+from service.ledger import Ledger
+from service.media import MediaStore
+from service.media_api import MediaApi
+from service.providers.base import ProviderError, ProviderHandle
+from service.providers.emulator.core import EmulatorConfig
+from service.providers.emulator.server import EmulatorServer
+from service.providers.http import create_http_client
+from service.providers.registry import AdapterRegistry
+from service.providers.secrets import SecretStore
+from service.storage.db import create_engine, is_sqlite, session_factory, upgrade
+from service.storage.tables import UserRoleRow, UserRow
+from shared.catalogue import Catalogue, shipped_catalogue
+from shared.config import Settings
+from shared.states import Role
+
+log = logging.getLogger(__name__)
+VERSION = "0.1.0"
+
+
+@dataclass
+class ServiceContext:
+    version: str
+    settings: Settings
+    demo_mode: bool
+    local_token: str
+    public_base_url: str
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    catalogue: Catalogue
+    bus: EventBus
+    config: DynamicConfig
+    breaker: CircuitBreaker
+    transitions: Transitions
+    jobs: JobEngine
+    ledger: Ledger
+    credits: JobCredits
+    media_api: MediaApi
+    runner: Runner
+    estimates: RenderEstimates
+    input_signer: InputSigner
+    registry: AdapterRegistry
+    secrets: SecretStore
+    emulator: EmulatorServer | None
+
+
+async def ensure_local_user(sessions: async_sessionmaker[AsyncSession], user_id: str) -> None:
+    async with sessions.begin() as session:
+        if await session.get(UserRow, user_id) is None:
+            session.add(UserRow(id=user_id, display_name="Local profile"))
+            await session.flush()
+            for role in Role:
+                session.add(UserRoleRow(user_id=user_id, role=role.value))
+
+
+def _owner_id(url: str, settings: Settings) -> str:
+    if is_sqlite(url):
+        # One local service per data dir: a restart takes its own leases back at once.
+        return "local:" + hashlib.sha256(str(settings.data_dir).encode()).hexdigest()[:12]
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _missing_keys(registry: AdapterRegistry, catalogue: Catalogue) -> Any:
+    configured = registry.configured()
+
+    def unavailable(model: str) -> dict[str, str]:
+        return {
+            r.name: f"no {r.adapter} key configured"
+            for r in catalogue.models[model].routes
+            if r.adapter not in configured
+        }
+
+    return unavailable
+
+
+async def _sweep_forever(ctx: ServiceContext, every_s: float = 60.0) -> None:
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            for transfer in await ctx.ledger.sweep_expired():
+                if transfer.job_id:
+                    log.warning("reservation of job %s expired and was released", transfer.job_id)
+            await ctx.credits.release_orphans(ctx.sessions)
+        except Exception:
+            log.exception("ledger sweep failed")
+
+
+@contextlib.asynccontextmanager
+async def open_service(
+    settings: Settings,
+    *,
+    db_url: str | None,
+    token: str,
+    public_base_url: str,
+    policy: RunnerPolicy | None = None,
+    emulator_config: EmulatorConfig | None = None,
+    start_runner: bool = True,
+) -> AsyncIterator[tuple[ServiceContext, FastAPI]]:
+    url = db_url or settings.database_url
+    await upgrade(url)
+    engine = create_engine(url)
+    sessions = session_factory(engine)
+    await ensure_local_user(sessions, settings.user_id)
+    catalogue = shipped_catalogue()
+    http = create_http_client()
+    secrets = SecretStore(settings.data_dir)
+    registry = AdapterRegistry.from_secrets(http, secrets)
+    emulator: EmulatorServer | None = None
+    if not registry.configured():
+        emulator = EmulatorServer(emulator_config or EmulatorConfig()).start()
+        registry = AdapterRegistry.demo(http, emulator.base_url, emulator.key)
+        log.info("demo mode: no provider keys; every model is served by the emulator")
+    bus = EventBus()
+    config = DynamicConfig(
+        sessions,
+        RuntimeConfig(
+            max_concurrent_per_user=settings.max_concurrent_per_user,
+            daily_cap_per_user=settings.daily_cap_per_user,
+            price_book=settings.price_book,
+        ),
+    )
+    breaker = CircuitBreaker()
+    transitions = Transitions(sessions, bus)
+    ledger = Ledger(engine, catalogue=catalogue, default_timeout_s=settings.reservation_timeout_s)
+    await ledger.ready()
+    credits = JobCredits(ledger, bus)
+    store = MediaStore.from_settings(settings, engine, http)
+    await store.start()
+    media_api = MediaApi(store, sessions)
+    signer = InputSigner()
+    jobs = JobEngine(
+        sessions=sessions,
+        catalogue=catalogue,
+        ledger=credits,
+        config=config,
+        breaker=breaker,
+        transitions=transitions,
+        unavailable_routes_fn=_missing_keys(registry, catalogue),
+    )
+    policy = policy or RunnerPolicy()
+    driver = JobDriver(
+        engine=jobs,
+        catalogue=catalogue,
+        transitions=transitions,
+        ledger=credits,
+        breaker=breaker,
+        adapters=registry.adapter,
+        media=media_api,
+        inputs=JobInputs(media_api, signer, public_base_url),
+        policy=policy,
+    )
+    runner = Runner(
+        sessions, driver, owner=_owner_id(url, settings), policy=policy,
+        postgres=not is_sqlite(url),
+    )
+    jobs.runner = runner
+
+    async def cancel_at_provider(raw_handle: dict[str, Any]) -> None:
+        handle = ProviderHandle.model_validate(raw_handle)
+        try:
+            await registry.adapter(handle.adapter).cancel(handle)
+        except ProviderError as exc:
+            log.info("provider cancel of %s failed: %s", handle.task_id, exc.message)
+
+    jobs.cancel_at_provider = cancel_at_provider
+    ctx = ServiceContext(
+        version=VERSION, settings=settings, demo_mode=emulator is not None, local_token=token,
+        public_base_url=public_base_url, engine=engine, sessions=sessions, catalogue=catalogue,
+        bus=bus, config=config, breaker=breaker, transitions=transitions, jobs=jobs,
+        ledger=ledger, credits=credits, media_api=media_api, runner=runner,
+        estimates=RenderEstimates(sessions, catalogue), input_signer=signer, registry=registry,
+        secrets=secrets, emulator=emulator,
+    )
+    from service.api.routes import credits as credit_routes
+
+    app = create_app(ctx, extra_routers=[credit_routes.router])
+    await credits.release_orphans(sessions)
+    sweeper = asyncio.create_task(_sweep_forever(ctx))
+    if start_runner:
+        await runner.start()
+    try:
+        yield ctx, app
+    finally:
+        sweeper.cancel()
+        await runner.stop()
+        await store.aclose()
+        await ledger.close()
+        await http.aclose()
+        if emulator is not None:
+            emulator.stop()
+        await engine.dispose()

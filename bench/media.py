@@ -5,9 +5,9 @@
 Budget (SPEC section 9): provider reports done -> first frame in the preview within 1.2x
 the plain download time of the same file, plus 300 ms.
 
-For each file, over loopback from one origin server (a minimal asyncio HTTP/1.1 server:
-uvicorn + Starlette's FileResponse stalls ~40 ms per response on loopback here, which would
-flatter every ratio):
+For each file, over loopback from one origin server in its own process, as a provider's
+CDN would be (a minimal asyncio HTTP/1.1 server: uvicorn + Starlette's FileResponse stalls
+~40 ms per response on loopback here, which would flatter every ratio):
 - plain: ``httpx`` streams the file to disk; nothing else (the baseline);
 - ready: ``MediaStore.fetch_result``: download, fsync, sha256, PyAV probe, poster frames,
   atomic publish, database row; what the job engine waits for before ``ready``;
@@ -196,7 +196,11 @@ async def bench_throughput(src: Path, origin: str, work: Path, runs: int) -> Non
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--origin", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.origin is not None:
+        await run_origin(args.origin)
+        return
     with tempfile.TemporaryDirectory(prefix="bench-media-") as tmp:
         work = Path(tmp)
         files = work / "files"
@@ -209,14 +213,27 @@ async def main() -> None:
                                                           12_000_000),
         }
         (files / "big.bin").write_bytes(os.urandom(64 * 1024 * 1024))
-        origin = await asyncio.start_server(
-            lambda r, w: _origin_connection(files, r, w), "127.0.0.1", 0
+        origin = await asyncio.create_subprocess_exec(
+            sys.executable, __file__, "--origin", str(files), stdout=asyncio.subprocess.PIPE
         )
-        origin_url = f"http://127.0.0.1:{origin.sockets[0].getsockname()[1]}"
-        async with origin:
+        assert origin.stdout is not None
+        origin_url = (await origin.stdout.readline()).decode().strip()
+        try:
             for name, clip in clips.items():
                 await bench_file(name, clip, origin_url, work, args.runs)
             await bench_throughput(files / "big.bin", origin_url, work, args.runs)
+        finally:
+            origin.terminate()
+            await origin.wait()
+
+
+async def run_origin(files: Path) -> None:
+    server = await asyncio.start_server(
+        lambda r, w: _origin_connection(files, r, w), "127.0.0.1", 0
+    )
+    print(f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}", flush=True)
+    async with server:
+        await server.serve_forever()
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ counts as "no keychain" here as well."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -87,10 +88,8 @@ class KeyStore:
 
     def delete(self, name: str) -> None:
         if self.keychain_available:
-            try:
+            with contextlib.suppress(keyring.errors.PasswordDeleteError):
                 keyring.delete_password(KEYRING_SERVICE, name)
-            except keyring.errors.PasswordDeleteError:
-                pass
         data = self._fallback()
         if name in data:
             del data[name]

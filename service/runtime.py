@@ -136,7 +136,10 @@ async def open_service(
     registry = AdapterRegistry.from_secrets(http, secrets)
     emulator: EmulatorServer | None = None
     if not registry.configured():
-        emulator = EmulatorServer(emulator_config or EmulatorConfig()).start()
+        emulator = EmulatorServer(
+            emulator_config
+            or EmulatorConfig(queue_s=settings.emulator_queue_s, render_s=settings.emulator_render_s)
+        ).start()
         registry = AdapterRegistry.demo(http, emulator.base_url, emulator.key)
         log.info("demo mode: no provider keys; every model is served by the emulator")
     bus = EventBus()

@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     max_concurrent_per_user: int = Field(default=3, gt=0)
     daily_cap_per_user: int = Field(default=100, gt=0)
     reservation_timeout_s: int = Field(default=6 * 3600, gt=0)
+    # Demo mode: how long the embedded emulator queues and renders (simulated provider time).
+    emulator_queue_s: float = Field(default=1.0, ge=0)
+    emulator_render_s: float = Field(default=4.0, ge=0)
 
     @property
     def database_url(self) -> str:

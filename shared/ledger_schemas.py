@@ -4,7 +4,6 @@ purchases and per-job reconciliation, as the service returns them."""
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 

@@ -42,7 +42,7 @@ class CreateController(QObject):
         jobs: JobsStore,
         images: ImageCache,
         toasts: ToastHost,
-        open_credits: Callable[[str], None],
+        open_credits: Callable[[str], object],
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)

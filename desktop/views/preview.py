@@ -156,7 +156,9 @@ class PreviewView(QWidget):
 
     # -- content ----------------------------------------------------------------------------
 
-    def show_generation(self, generation: Generation, label: str, regenerate_cost: int | None):
+    def show_generation(
+        self, generation: Generation, label: str, regenerate_cost: int | None
+    ) -> None:
         """Show a generation's details; the video follows with `play_file`."""
         if self.generation is None or self.generation.id != generation.id:
             self._finish_watch()

@@ -40,7 +40,7 @@ class Toast(QFrame):
         body: str = "",
         *,
         action: str | None = None,
-        on_action: Callable[[], None] | None = None,
+        on_action: Callable[[], object] | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -113,7 +113,7 @@ class ToastHost(QObject):
         body: str = "",
         *,
         action: str | None = None,
-        on_action: Callable[[], None] | None = None,
+        on_action: Callable[[], object] | None = None,
     ) -> Toast:
         toast = Toast(kind, title, body, action=action, on_action=on_action, parent=self._window)
         toast.closed.connect(self._closed)

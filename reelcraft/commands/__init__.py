@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from reelcraft.commands import catalogue, emulator, generate, jobs, service
+from reelcraft.commands import catalogue, credits, emulator, generate, jobs, service
 
 Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
@@ -15,4 +15,5 @@ COMMANDS: list[Register] = [
     service.register,
     generate.register,
     jobs.register,
+    credits.register,
 ]

@@ -32,7 +32,7 @@ def _run(args: argparse.Namespace) -> int:
     )
     try:
         server = EmulatorServer(config, host=args.host, port=args.port,
-                                log_level=args.log_level.lower())
+                                log_level=args.log_level.lower(), public_url=args.public_url)
     except OSError as exc:
         raise ReelcraftError(
             ErrorCode.INVALID_INPUT, f"cannot listen on {args.host}:{args.port}: {exc.strerror}"
@@ -54,6 +54,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("emulator", help="run the provider emulator (demo mode, tests)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8765, help="0 picks a free port")
+    p.add_argument("--public-url", default=None, metavar="URL",
+                   help="base of the URLs handed out (default: http://HOST:PORT)")
     p.add_argument("--key", default=None, metavar="K",
                    help="the one credential every emulated provider accepts")
     p.add_argument("--scenario", default=None, metavar="S",

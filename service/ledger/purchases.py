@@ -84,17 +84,28 @@ class Purchases:
             success_url=success_url,
             cancel_url=cancel_url,
             idempotency_key=f"reelcraft-purchase-{uuid.uuid4().hex}",
-            metadata={META_USER: user_id, META_PACKAGE: package.id,
-                      META_CREDITS: str(package.total_credits)},
+            metadata={
+                META_USER: user_id,
+                META_PACKAGE: package.id,
+                META_CREDITS: str(package.total_credits),
+            },
         )
         async with write_transaction(self._engine) as conn:
             await ensure_wallet(conn, user_id)
-            await conn.execute(insert_ignoring_duplicates(conn, purchases), {
-                "checkout_session_id": session.id, "user_id": user_id, "package": package.id,
-                "credits": package.total_credits, "amount_cents": package.price_cents,
-                "currency": package.currency, "status": PurchaseStatus.OPEN.value,
-                "checkout_url": session.url, "created_at": utcnow(),
-            })
+            await conn.execute(
+                insert_ignoring_duplicates(conn, purchases),
+                {
+                    "checkout_session_id": session.id,
+                    "user_id": user_id,
+                    "package": package.id,
+                    "credits": package.total_credits,
+                    "amount_cents": package.price_cents,
+                    "currency": package.currency,
+                    "status": PurchaseStatus.OPEN.value,
+                    "checkout_url": session.url,
+                    "created_at": utcnow(),
+                },
+            )
         return await self.get(session.id)
 
     async def confirm(self, session_id: str) -> Purchase:
@@ -124,51 +135,77 @@ class Purchases:
             async with self._engine.begin() as conn:
                 await conn.execute(
                     update(purchases)
-                    .where(purchases.c.checkout_session_id == session.id,
-                           purchases.c.status == PurchaseStatus.OPEN.value)
+                    .where(
+                        purchases.c.checkout_session_id == session.id,
+                        purchases.c.status == PurchaseStatus.OPEN.value,
+                    )
                     .values(status=PurchaseStatus.EXPIRED.value)
                 )
         return await self.get(session.id)
 
     async def get(self, session_id: str) -> Purchase:
         async with self._engine.connect() as conn:
-            row = (await conn.execute(
-                select(purchases).where(purchases.c.checkout_session_id == session_id)
-            )).first()
+            row = (
+                await conn.execute(
+                    select(purchases).where(purchases.c.checkout_session_id == session_id)
+                )
+            ).first()
         if row is None:
             raise ReelcraftError(ErrorCode.INVALID_INPUT, f"no purchase {session_id!r}")
         return Purchase.model_validate(dict(row._mapping))
 
     async def list_for(self, user_id: str, limit: int = 50) -> list[Purchase]:
-        query = (select(purchases).where(purchases.c.user_id == user_id)
-                 .order_by(purchases.c.created_at.desc()).limit(limit))
+        query = (
+            select(purchases)
+            .where(purchases.c.user_id == user_id)
+            .order_by(purchases.c.created_at.desc())
+            .limit(limit)
+        )
         async with self._engine.connect() as conn:
             return [Purchase.model_validate(dict(r._mapping)) for r in await conn.execute(query)]
 
     async def _terms(self, session: CheckoutSession) -> dict[str, Any]:
         """What this session buys: as recorded at start, else as its metadata names it."""
         async with self._engine.connect() as conn:
-            row = (await conn.execute(
-                select(purchases).where(purchases.c.checkout_session_id == session.id)
-            )).first()
+            row = (
+                await conn.execute(
+                    select(purchases).where(purchases.c.checkout_session_id == session.id)
+                )
+            ).first()
         if row is not None:
             m = row._mapping
-            terms = {k: m[k] for k in ("user_id", "package", "credits", "amount_cents",
-                                       "currency", "checkout_url")}
+            terms = {
+                k: m[k]
+                for k in (
+                    "user_id",
+                    "package",
+                    "credits",
+                    "amount_cents",
+                    "currency",
+                    "checkout_url",
+                )
+            }
         else:
             try:
                 package = self.packages.get(session.metadata.get(META_PACKAGE, ""))
             except ReelcraftError:
                 raise PurchaseMismatch(session.id, "names no known package") from None
-            terms = {"user_id": session.metadata.get(META_USER, ""), "package": package.id,
-                     "credits": package.total_credits, "amount_cents": package.price_cents,
-                     "currency": package.currency, "checkout_url": None}
+            terms = {
+                "user_id": session.metadata.get(META_USER, ""),
+                "package": package.id,
+                "credits": package.total_credits,
+                "amount_cents": package.price_cents,
+                "currency": package.currency,
+                "checkout_url": None,
+            }
         if session.metadata.get(META_USER) != terms["user_id"]:
             raise PurchaseMismatch(session.id, "is for another user")
         if session.amount_total != terms["amount_cents"] or session.currency != terms["currency"]:
             raise PurchaseMismatch(
-                session.id, f"charged {session.amount_total} {session.currency}, the package "
-                f"costs {terms['amount_cents']} {terms['currency']}")
+                session.id,
+                f"charged {session.amount_total} {session.currency}, the package "
+                f"costs {terms['amount_cents']} {terms['currency']}",
+            )
         return terms
 
     async def _credit(self, session: CheckoutSession) -> Purchase:
@@ -176,29 +213,56 @@ class Purchases:
         await self._ledger.ready()
         user_id, credits = str(terms["user_id"]), int(terms["credits"])
         transfer_id = derived_id("purchase", session.id)
-        body = fingerprint("purchase", session=session.id, user=user_id, credits=credits,
-                           amount_cents=terms["amount_cents"], currency=terms["currency"])
+        body = fingerprint(
+            "purchase",
+            session=session.id,
+            user=user_id,
+            credits=credits,
+            amount_cents=terms["amount_cents"],
+            currency=terms["currency"],
+        )
         now = utcnow()
         try:
             async with write_transaction(self._engine) as conn:
                 await ensure_wallet(conn, user_id)
-                await conn.execute(insert_ignoring_duplicates(conn, purchases), {
-                    "checkout_session_id": session.id, "status": PurchaseStatus.OPEN.value,
-                    "created_at": now, **terms,
-                })
-                await conn.execute(INSERT_TRANSFER, {
-                    "id": transfer_id, "kind": TransferKind.SINGLE.value,
-                    "debit_account_id": SYSTEM_PURCHASES, "credit_account_id": wallet_id(user_id),
-                    "amount": credits, "pending_id": None, "source": SOURCE_PURCHASE,
-                    "job_id": None, "body_sha256": body, "timeout_at": None, "created_at": now,
-                    "extra": {"package": terms["package"], "checkout_session": session.id,
-                              "amount_cents": terms["amount_cents"],
-                              "currency": terms["currency"], "credits": credits},
-                })
                 await conn.execute(
-                    update(purchases).where(purchases.c.checkout_session_id == session.id)
-                    .values(status=PurchaseStatus.PAID.value, transfer_id=transfer_id,
-                            credited_at=now)
+                    insert_ignoring_duplicates(conn, purchases),
+                    {
+                        "checkout_session_id": session.id,
+                        "status": PurchaseStatus.OPEN.value,
+                        "created_at": now,
+                        **terms,
+                    },
+                )
+                await conn.execute(
+                    INSERT_TRANSFER,
+                    {
+                        "id": transfer_id,
+                        "kind": TransferKind.SINGLE.value,
+                        "debit_account_id": SYSTEM_PURCHASES,
+                        "credit_account_id": wallet_id(user_id),
+                        "amount": credits,
+                        "pending_id": None,
+                        "source": SOURCE_PURCHASE,
+                        "job_id": None,
+                        "body_sha256": body,
+                        "timeout_at": None,
+                        "created_at": now,
+                        "extra": {
+                            "package": terms["package"],
+                            "checkout_session": session.id,
+                            "amount_cents": terms["amount_cents"],
+                            "currency": terms["currency"],
+                            "credits": credits,
+                        },
+                    },
+                )
+                await conn.execute(
+                    update(purchases)
+                    .where(purchases.c.checkout_session_id == session.id)
+                    .values(
+                        status=PurchaseStatus.PAID.value, transfer_id=transfer_id, credited_at=now
+                    )
                 )
         except IntegrityError as exc:
             if classify(exc) is not Violation.DUPLICATE_TRANSFER:

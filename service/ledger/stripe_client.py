@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -25,8 +26,9 @@ _RETRYABLE = {409, 429, 500, 502, 503, 504}
 
 class StripeError(ReelcraftError):
     def __init__(self, message: str, *, status: int | None = None, **detail: object) -> None:
-        super().__init__(ErrorCode.PROVIDER_ERROR, f"Stripe: {message}",
-                         detail={"status": status, **detail})
+        super().__init__(
+            ErrorCode.PROVIDER_ERROR, f"Stripe: {message}", detail={"status": status, **detail}
+        )
         self.status = status
 
 
@@ -111,21 +113,27 @@ class StripeClient:
             "client_reference_id": user_id,
             "success_url": success_url,
             "cancel_url": cancel_url,
-            "line_items": [{
-                "quantity": 1,
-                "price_data": {
-                    "currency": package.currency,
-                    "unit_amount": package.price_cents,
-                    "product_data": {
-                        "name": f"Reelcraft {package.label} credits",
-                        "description": f"{package.total_credits:,} video generation credits",
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": package.currency,
+                        "unit_amount": package.price_cents,
+                        "product_data": {
+                            "name": f"Reelcraft {package.label} credits",
+                            "description": f"{package.total_credits:,} video generation credits",
+                        },
                     },
-                },
-            }],
+                }
+            ],
             "metadata": dict(metadata),
         }
-        return await self._call("POST", "/v1/checkout/sessions", form=encode_form(params),
-                                idempotency_key=idempotency_key)
+        return await self._call(
+            "POST",
+            "/v1/checkout/sessions",
+            form=encode_form(params),
+            idempotency_key=idempotency_key,
+        )
 
     async def retrieve_checkout_session(self, session_id: str) -> CheckoutSession:
         return await self._call("GET", f"/v1/checkout/sessions/{session_id}")
@@ -139,13 +147,17 @@ class StripeClient:
         idempotency_key: str | None = None,
     ) -> CheckoutSession:
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        content = None
+        if form is not None:
+            # Repeated keys need the pair list encoded as is (httpx's data= wants a mapping).
+            content = urlencode(form).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
         # GETs are safe to repeat; a POST only with its idempotency key.
         retry = method == "GET" or idempotency_key is not None
         for attempt in range(1, self._attempts + 1):
             last = attempt == self._attempts or not retry
             try:
-                response = await self._http.request(method, path, data=form or None,
-                                                    headers=headers)
+                response = await self._http.request(method, path, content=content, headers=headers)
             except httpx.TransportError as exc:
                 if last:
                     raise StripeError(f"unreachable ({type(exc).__name__})") from None
@@ -162,15 +174,21 @@ class StripeClient:
         try:
             body = response.json()
         except ValueError:
-            raise StripeError(f"HTTP {response.status_code} with a non-JSON body",
-                              status=response.status_code) from None
+            raise StripeError(
+                f"HTTP {response.status_code} with a non-JSON body", status=response.status_code
+            ) from None
         if response.status_code >= 400:
             error = body.get("error", {}) if isinstance(body, dict) else {}
-            raise StripeError(str(error.get("message") or f"HTTP {response.status_code}"),
-                              status=response.status_code, type=error.get("type"),
-                              code=error.get("code"))
+            raise StripeError(
+                str(error.get("message") or f"HTTP {response.status_code}"),
+                status=response.status_code,
+                type=error.get("type"),
+                code=error.get("code"),
+            )
         try:
             return CheckoutSession.model_validate(body)
         except ValidationError as exc:
-            raise StripeError(f"unexpected checkout session shape: {exc.errors()[0]['msg']}",
-                              status=response.status_code) from None
+            raise StripeError(
+                f"unexpected checkout session shape: {exc.errors()[0]['msg']}",
+                status=response.status_code,
+            ) from None

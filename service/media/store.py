@@ -20,7 +20,7 @@ import contextlib
 import hashlib
 import logging
 import os
-from collections.abc import AsyncIterator, Callable, Collection, Mapping
+from collections.abc import AsyncIterator, Callable, Collection, Coroutine, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -122,6 +122,7 @@ class MediaStore:
         self._locks = _KeyedLocks()
         self._eviction: asyncio.Task[None] | None = None
         self._evict_again = False
+        self._background: set[asyncio.Task[None]] = set()
         self.layout.ensure()
 
     @classmethod
@@ -136,10 +137,22 @@ class MediaStore:
         await asyncio.to_thread(self.layout.sweep_tmp)
 
     async def aclose(self) -> None:
-        """Wait for a background eviction pass (call before disposing of the engine)."""
+        """Wait for background work: posters, eviction (call before disposing of the engine)."""
         self._evict_again = False
-        if self._eviction is not None:
-            await self._eviction
+        while self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._finished)
+        return task
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            # Posters and eviction are best effort; the next call retries. Never silent.
+            log.error("media cache background task failed", exc_info=task.exception())
 
     # ----------------------------------------------------------------- results
 
@@ -195,7 +208,7 @@ class MediaStore:
         relative = self.layout.relative_path(sha, probe.mime)
         try:
             async with self._locks.hold(sha):
-                await asyncio.to_thread(self._publish_video, transfer.path, relative, probe)
+                await asyncio.to_thread(publish, transfer.path, self.layout.absolute(relative))
                 row, _ = await self.rows.put(
                     NewMedia(
                         sha256=sha,
@@ -215,13 +228,20 @@ class MediaStore:
                 )
         finally:
             transfer.path.unlink(missing_ok=True)  # only still there if publishing failed
+        self._spawn(self._write_posters(sha, probe))
         return to_info(row)
 
-    def _publish_video(self, tmp: Path, relative: str, probe: ProbeResult) -> None:
-        sha = Path(relative).stem
-        for size, jpeg in render_all(probe.first_frame).items():
-            write_atomic(self.layout.thumbnail_path(sha, size), jpeg, self.layout.tmp_dir)
-        publish(tmp, self.layout.absolute(relative))
+    async def _write_posters(self, sha256: str, probe: ProbeResult) -> None:
+        """Posters from the frame the probe decoded; after ``ready``, since the preview plays
+        the video itself (``thumbnail`` renders a poster asked for before this is done)."""
+
+        def write() -> None:
+            for size, jpeg in render_all(probe.first_frame).items():
+                path = self.layout.thumbnail_path(sha256, size)
+                if not path.exists():
+                    write_atomic(path, jpeg, self.layout.tmp_dir)
+
+        await asyncio.to_thread(write)
 
     # ------------------------------------------------------------ input images
 
@@ -311,10 +331,11 @@ class MediaStore:
                 raise
             relative = self.layout.relative_path(sha256, probe.mime)
             try:
-                await asyncio.to_thread(self._publish_video, transfer.path, relative, probe)
+                await asyncio.to_thread(publish, transfer.path, self.layout.absolute(relative))
             finally:
                 transfer.path.unlink(missing_ok=True)
             await self.rows.set_path(sha256, relative)
+            self._spawn(self._write_posters(sha256, probe))
         self._schedule_eviction()
         return self.layout.absolute(relative)
 
@@ -376,16 +397,12 @@ class MediaStore:
         if self._eviction is not None and not self._eviction.done():
             self._evict_again = True  # files arrived during the pass: run once more after it
             return
-        self._eviction = asyncio.create_task(self._evict_in_background())
+        self._eviction = self._spawn(self._evict_in_background())
 
     async def _evict_in_background(self) -> None:
         while True:
             self._evict_again = False
-            try:
-                report = await self.evict_to_budget()
-            except Exception:  # a failed pass must not kill the service; the next one retries
-                log.exception("media eviction pass failed")
-                return
+            report = await self.evict_to_budget()
             if report.evicted or report.over_budget_bytes:
                 log.info(
                     "media cache: evicted %d files, %d bytes cached, %d over budget (pinned)",

@@ -16,8 +16,9 @@ import secrets
 import tempfile
 import threading
 import time
+from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -112,18 +113,19 @@ class Task:
     cancelled_epoch: float | None = None
     deleted: bool = False
     finished_epoch: float | None = None
+    seq: int = 0  # position among the provider's tasks, in creation order
 
     @property
     def started_epoch(self) -> float:
         return self.created_epoch + self.queue_s
 
-    def snapshot(self, now: float | None = None, queue_position: int = 0) -> Snapshot:
+    def snapshot(self, now: float | None = None) -> Snapshot:
         now = time.monotonic() if now is None else now
         if self.cancelled_at is not None:
             return Snapshot(TaskState.CANCELLED, 0.0, 0, message="cancelled")
         elapsed = now - self.created
         if elapsed < self.queue_s:
-            return Snapshot(TaskState.QUEUED, 0.0, queue_position)
+            return Snapshot(TaskState.QUEUED, 0.0, 0)
         running = elapsed - self.queue_s
         if running < self.render_s or self.outcome is FaultKind.STUCK:
             progress = min(0.99, running / self.render_s) if self.render_s > 0 else 0.99
@@ -165,6 +167,8 @@ class EmulatorState:
         for fault in scenario_faults(config.scenario):
             self.faults.add(fault)
         self.tasks: dict[tuple[str, str], Task] = {}
+        self._order: defaultdict[str, list[Task]] = defaultdict(list)
+        self._max_queue_s = 0.0
         self.renders = RenderCache(config.render_dir)
         self.files = FileStore(self)
         self.executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="emulator-render")
@@ -179,16 +183,23 @@ class EmulatorState:
         return None if task is None or task.deleted else task
 
     def queue_position(self, task: Task) -> int:
+        """Tasks of the same provider created earlier and still queued. Walks back only
+        through tasks young enough to be queued, so a thousand tasks in flight stay cheap."""
         now = time.monotonic()
-        return sum(
-            1
-            for t in self.tasks.values()
-            if t.provider == task.provider and t.created < task.created
-            and now - t.created < t.queue_s and t.cancelled_at is None
-        )
+        order = self._order[task.provider]
+        position = 0
+        for earlier in reversed(order[: task.seq]):
+            if now - earlier.created >= self._max_queue_s:
+                break
+            if now - earlier.created < earlier.queue_s and earlier.cancelled_at is None:
+                position += 1
+        return position
 
     def snapshot(self, task: Task) -> Snapshot:
-        return task.snapshot(queue_position=self.queue_position(task))
+        snap = task.snapshot()
+        if snap.state is TaskState.QUEUED:
+            return replace(snap, queue_position=self.queue_position(task))
+        return snap
 
     def create_task(
         self,
@@ -237,6 +248,9 @@ class EmulatorState:
                 self.executor, self.renders.get_or_render, image, spec
             )
         self.tasks[(provider, task.id)] = task
+        task.seq = len(self._order[provider])
+        self._order[provider].append(task)
+        self._max_queue_s = max(self._max_queue_s, task.queue_s)
         log.info("emulator: %s task %s for %s, %sx%s %gs%s", provider, task.id, model,
                  spec.width, spec.height, spec.duration_s,
                  f", outcome {outcome.value}" if outcome else "")

@@ -279,8 +279,11 @@ def create_router(state: EmulatorState) -> APIRouter:
                                aspect_ratio=aspect, audio=audio, route=route)
         except InputError as exc:
             return dialect.error(ErrorKind.INVALID_INPUT, str(exc))
+        # Inline images are not kept: a thousand tasks in flight would hold a thousand copies.
+        recorded = {k: v for k, v in body.items()
+                    if not (isinstance(v, str) and v.startswith("data:"))}
         task = state.create_task(provider=PROVIDER, model=model_id, prompt=prompt, image=image,
-                                 spec=spec, body=body)
+                                 spec=spec, body=recorded)
         return JSONResponse(
             {"request_id": task.id, **_urls(state, task), "status": "IN_QUEUE",
              "queue_position": state.snapshot(task).queue_position},

@@ -8,6 +8,7 @@ race and the URLs the emulator hands out already name the right port.
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import threading
 import time
@@ -18,6 +19,19 @@ from fastapi import FastAPI
 
 from service.providers.emulator.app import create_app
 from service.providers.emulator.core import EmulatorConfig, EmulatorState
+
+
+class _InjectedFaultNoise(logging.Filter):
+    """Download faults break responses on purpose; uvicorn reports each one as an error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.getMessage().startswith("ASGI callable returned without completing"):
+            return False
+        exc = record.exc_info[1] if record.exc_info else None
+        return not (isinstance(exc, ConnectionResetError) and "emulator fault" in str(exc))
+
+
+logging.getLogger("uvicorn.error").addFilter(_InjectedFaultNoise())
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -46,13 +60,16 @@ class EmulatorServer:
     """`with EmulatorServer(config) as emu: emu.base_url` — started on a daemon thread."""
 
     def __init__(self, config: EmulatorConfig | None = None, *, host: str = "127.0.0.1",
-                 port: int = 0, log_level: str = "warning") -> None:
+                 port: int = 0, log_level: str = "warning",
+                 public_url: str | None = None) -> None:
         self.config = config or EmulatorConfig()
         self._sock = _bind(host, port)
         self.host = host
         self.port: int = self._sock.getsockname()[1]
         public_host = "127.0.0.1" if host in ("0.0.0.0", "") else host
-        self.config.public_base_url = f"http://{public_host}:{self.port}"
+        # Behind a proxy or on a LAN, the URLs handed out must use the name clients know.
+        self.config.public_base_url = (public_url or f"http://{public_host}:{self.port}").rstrip(
+            "/")
         app = create_app(self.config)
         self._state: EmulatorState = app.state.emulator
         self._server = uvicorn.Server(_uvicorn_config(app, host, log_level))

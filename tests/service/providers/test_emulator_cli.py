@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import subprocess
@@ -96,7 +97,16 @@ def test_serves_every_protocol_on_one_port_within_two_seconds(
                 del pending[name]
         elapsed = time.monotonic() - started
         assert not pending, f"not answering after {elapsed:.2f} s: {sorted(pending)}"
-        assert client.get(f"{base}/_emulator/health").json()["ok"] is True
+        health = client.get(f"{base}/_emulator/health").json()
+        assert health["ok"] is True
+        if importlib.util.find_spec("service.providers.emulator.stripe_api") is not None:
+            # Stripe Checkout on the same port, taking sk_test_<K>.
+            assert health["stripe"] is True
+            url = f"{base}/v1/checkout/sessions/cs_test_unknown"
+            wrong = client.get(url, headers={"Authorization": "Bearer sk_test_wrong"})
+            assert wrong.status_code == 401
+            right = client.get(url, headers={"Authorization": f"Bearer sk_test_{KEY}"})
+            assert right.status_code == 404 and "error" in right.json()
 
 
 def test_unknown_scenario_is_a_clear_error() -> None:

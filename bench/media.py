@@ -78,17 +78,25 @@ def make_provider_clip(path: Path, width: int, height: int, seconds: int, bitrat
 async def _origin_connection(
     files: Path, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
 ) -> None:
-    """GET /files/<name>: the whole file, keep-alive; enough for both clients measured."""
+    """GET /files/<name>[?rate=<bytes/s>]: the whole file, keep-alive, optionally paced
+    like a real link; enough for both clients measured."""
     try:
         while True:
             head = await reader.readuntil(b"\r\n\r\n")
-            path = head.split(b" ", 2)[1].decode()
+            target = head.split(b" ", 2)[1].decode()
+            path, _, query = target.partition("?")
+            rate = float(query.removeprefix("rate=")) if query.startswith("rate=") else None
             data = (files / path.rsplit("/", 1)[-1]).read_bytes()
             writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\n"
                          b"Content-Length: %d\r\n\r\n" % len(data))
+            started = time.perf_counter()
             for i in range(0, len(data), 256 * 1024):
                 writer.write(data[i : i + 256 * 1024])
                 await writer.drain()
+                if rate is not None:
+                    ahead = (i + 256 * 1024) / rate - (time.perf_counter() - started)
+                    if ahead > 0:
+                        await asyncio.sleep(ahead)
     except (asyncio.IncompleteReadError, ConnectionError):
         writer.close()
 
@@ -115,15 +123,18 @@ async def median_s(fn: Callable[[], Awaitable[None]], runs: int) -> float:
     return statistics.median(times)
 
 
-async def bench_file(name: str, src: Path, origin: str, work: Path, runs: int) -> None:
+async def bench_file(
+    name: str, src: Path, origin: str, work: Path, runs: int, rate: float | None = None
+) -> None:
     size = src.stat().st_size
-    url = f"{origin}/files/{src.name}"
+    url = f"{origin}/files/{src.name}" + (f"?rate={rate:.0f}" if rate else "")
+    name += f", link {rate / 1e6:.0f} MB/s" if rate else ", loopback unpaced"
     plain_t, ready_t, frame_t = [], [], []
     async with (
         httpx.AsyncClient(timeout=60) as client,
-        open_database(sqlite_url(work / f"{name}.db")) as engine,
+        open_database(sqlite_url(work / f"{src.stem}-{rate}.db")) as engine,
     ):
-        store = MediaStore(work / f"media-{name}", engine, client, budget_bytes=1 << 40)
+        store = MediaStore(work / "media", engine, client, budget_bytes=1 << 40)
         service = FastAPI()
 
         @service.get("/media/{sha}")
@@ -168,9 +179,11 @@ async def bench_file(name: str, src: Path, origin: str, work: Path, runs: int) -
           f"{'within' if frame <= budget else 'OVER'} ({frame / budget:.2f} of budget)")
 
 
-async def bench_throughput(src: Path, origin: str, work: Path, runs: int) -> None:
+async def bench_throughput(
+    src: Path, origin: str, work: Path, runs: int, rate: float | None = None
+) -> None:
     size = src.stat().st_size
-    url = f"{origin}/files/{src.name}"
+    url = f"{origin}/files/{src.name}" + (f"?rate={rate:.0f}" if rate else "")
 
     async def nothing(_: Path) -> None:
         return None
@@ -188,7 +201,8 @@ async def bench_throughput(src: Path, origin: str, work: Path, runs: int) -> Non
         o = await median_s(ours, runs)
     digest = hashlib.sha256(src.read_bytes()).hexdigest()
     assert hashlib.sha256((work / "o.bin").read_bytes()).hexdigest() == digest
-    print(f"\nthroughput, {size / 1e6:.0f} MB file")
+    link = f"link {rate / 1e6:.0f} MB/s" if rate else "loopback unpaced"
+    print(f"\nthroughput, {size / 1e6:.0f} MB file, {link}")
     print(f"  plain streamed copy            {size / p / 1e6:8.1f} MB/s  1.00x")
     print(f"  download() (+sha256, fsync)    {size / o / 1e6:8.1f} MB/s  {p / o:5.2f}x")
 
@@ -221,7 +235,11 @@ async def main() -> None:
         try:
             for name, clip in clips.items():
                 await bench_file(name, clip, origin_url, work, args.runs)
+            # A fast real link (400 Mbit/s): what a creator's download actually looks like.
+            await bench_file("provider-like 1080p 5 s", clips["provider-like 1080p 5 s"],
+                             origin_url, work, args.runs, rate=50e6)
             await bench_throughput(files / "big.bin", origin_url, work, args.runs)
+            await bench_throughput(files / "big.bin", origin_url, work, 3, rate=50e6)
         finally:
             origin.terminate()
             await origin.wait()

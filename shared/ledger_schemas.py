@@ -151,8 +151,8 @@ class PurchaseRequest(_Schema):
 
 
 class GrantRequest(_Schema):
-    user_id: str = Field(min_length=1, max_length=64)
-    amount: int = Field(gt=0)
+    user_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@\-]+$")
+    amount: int = Field(gt=0, le=1_000_000_000)
     reason: str = Field(default="", max_length=200)
     transfer_id: str | None = Field(default=None, description="makes a retried grant idempotent")
 

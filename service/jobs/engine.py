@@ -94,6 +94,7 @@ class JobEngine:
     async def live_quote(
         self, model: str, duration_s: int, resolution: str | None, price_book: str | None = None
     ) -> Quote:
+        self.catalogue.model(model)  # an unknown model is invalid input, before anything else
         cfg = await self.config.get()
         book = price_book or cfg.price_book
         q = quote(

@@ -31,7 +31,7 @@ class InputSigner:
     def verify(self, sha256: str, expires: int, signature: str) -> bool:
         if expires < time.time():
             return False
-        return hmac.compare_digest(self._mac(sha256, expires), signature)
+        return hmac.compare_digest(self._mac(sha256, expires).encode(), signature.encode())
 
 
 class InputFiles(Protocol):

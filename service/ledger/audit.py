@@ -35,10 +35,22 @@ class AuditReport:
             raise AssertionError("ledger audit failed:\n  " + "\n  ".join(self.violations))
 
 
-_BOOKS = text(
-    "SELECT COALESCE(SUM(credits_posted - debits_posted), 0),"
-    " COALESCE(SUM(credits_pending - debits_pending), 0), COUNT(*) FROM ledger_accounts"
-)
+# One round trip for the cheap checks; the details are only fetched when one fails.
+_SUMMARY = """
+SELECT
+  (SELECT COALESCE(SUM(credits_posted - debits_posted), 0) FROM ledger_accounts),
+  (SELECT COALESCE(SUM(credits_pending - debits_pending), 0) FROM ledger_accounts),
+  (SELECT COUNT(*) FROM ledger_accounts),
+  (SELECT COUNT(*) FROM ledger_accounts WHERE kind = 'wallet'
+     AND credits_posted - debits_posted - debits_pending < 0),
+  (SELECT COUNT(*) FROM (SELECT pending_id FROM ledger_transfers
+     WHERE pending_id IS NOT NULL {scope_t} GROUP BY pending_id HAVING COUNT(*) > 1) twice),
+  (SELECT COUNT(*) FROM ledger_transfers r LEFT JOIN ledger_transfers p ON p.id = r.pending_id
+     WHERE r.pending_id IS NOT NULL {scope_r} AND (p.id IS NULL OR p.kind != 'pending'
+     OR p.debit_account_id != r.debit_account_id OR p.credit_account_id != r.credit_account_id
+     OR (r.kind = 'post' AND r.amount > p.amount)
+     OR (r.kind = 'void' AND r.amount != p.amount)))
+"""
 
 _NEGATIVE_WALLETS = text(
     "SELECT id, credits_posted - debits_posted - debits_pending FROM ledger_accounts"
@@ -100,6 +112,12 @@ def _fold(scoped: bool) -> str:
 
 _FOLD_ALL = text(_fold(scoped=False))
 _FOLD_SOME = text(_fold(scoped=True)).bindparams(bindparam("accounts", expanding=True))
+_SUMMARY_ALL = text(_SUMMARY.format(scope_t="", scope_r=""))
+_SUMMARY_SOME = text(
+    _SUMMARY.format(
+        scope_t="AND debit_account_id IN :accounts", scope_r="AND r.debit_account_id IN :accounts"
+    )
+).bindparams(bindparam("accounts", expanding=True))
 
 _PURCHASES = text(
     "SELECT c.checkout_session_id FROM credit_purchases c"
@@ -114,25 +132,27 @@ _PURCHASES = text(
 
 async def run(conn: AsyncConnection, user_ids: list[str] | None = None) -> AuditReport:
     report = AuditReport()
-    posted_sum, pending_sum, count = (await conn.execute(_BOOKS)).one()
-    report.accounts_checked = int(count)
+    scope = {"accounts": [wallet_id(u) for u in user_ids]} if user_ids is not None else {}
+    summary = _SUMMARY_SOME if user_ids is not None else _SUMMARY_ALL
+    posted_sum, pending_sum, count, negative, twice, bad = (
+        await conn.execute(summary, scope)
+    ).one()
+    report.accounts_checked = int(count) if user_ids is None else len(scope["accounts"])
     if posted_sum != 0 or pending_sum != 0:
         report.violations.append(
             f"books do not sum to zero: posted {posted_sum}, pending {pending_sum}"
         )
-    for account, available in await conn.execute(_NEGATIVE_WALLETS):
-        report.violations.append(f"{account} is below zero: {available} available")
-    for pending_id, times in await conn.execute(_RESOLVED_TWICE):
-        report.violations.append(f"reservation {pending_id} resolved {times} times")
-    for (transfer_id,) in await conn.execute(_BAD_RESOLUTIONS):
-        report.violations.append(f"resolution {transfer_id} does not match its reservation")
-    if user_ids is None:
-        mismatches = await conn.execute(_FOLD_ALL)
-    else:
-        accounts = [wallet_id(u) for u in user_ids]
-        mismatches = await conn.execute(_FOLD_SOME, {"accounts": accounts})
-        report.accounts_checked = len(accounts)
-    for row in mismatches:
+    if negative:
+        for account, available in await conn.execute(_NEGATIVE_WALLETS):
+            report.violations.append(f"{account} is below zero: {available} available")
+    if twice:
+        for pending_id, times in await conn.execute(_RESOLVED_TWICE):
+            report.violations.append(f"reservation {pending_id} resolved {times} times")
+    if bad:
+        for (transfer_id,) in await conn.execute(_BAD_RESOLUTIONS):
+            report.violations.append(f"resolution {transfer_id} does not match its reservation")
+    fold = _FOLD_SOME if user_ids is not None else _FOLD_ALL
+    for row in await conn.execute(fold, scope):
         account, _kind, *stored_and_folded = row
         stored, folded = stored_and_folded[:4], stored_and_folded[4:]
         report.violations.append(

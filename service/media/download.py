@@ -124,9 +124,17 @@ class _Fatal(Exception):
         self.status = status
 
 
-def _status_failure(status: int, retry_after: float | None) -> Exception:
-    if status == 401:
-        return _Fatal("unauthorized", "the provider refused the download key (HTTP 401)", status)
+# Words in an error body that mean "your credential", not "this file": Google answers a bad
+# key with 400 API_KEY_INVALID or 403 PERMISSION_DENIED, which must not read as "expired"
+# (an expired file is never fetched again).
+_AUTH_WORDS = re.compile(rb"api[ _-]?key|unauthenticated|credential|permission_denied", re.I)
+
+
+def _status_failure(status: int, retry_after: float | None, body: bytes = b"") -> Exception:
+    if status == 401 or (status in (400, 403) and _AUTH_WORDS.search(body)):
+        return _Fatal(
+            "unauthorized", f"the provider refused the download key (HTTP {status})", status
+        )
     if status in (403, 404, 410):
         return _Fatal(
             "expired",
@@ -136,6 +144,16 @@ def _status_failure(status: int, retry_after: float | None) -> Exception:
     if status in (408, 425, 429) or status >= 500:
         return _Retry("network", f"the provider answered HTTP {status}", retry_after)
     return _Fatal("rejected", f"the provider rejected the download (HTTP {status})", status)
+
+
+async def _error_body(resp: httpx.Response, limit: int = 4096) -> bytes:
+    """The start of an error body (never a whole file: a misbehaving server may send one)."""
+    body = b""
+    async for chunk in resp.aiter_raw():
+        body += chunk
+        if len(body) >= limit:
+            break
+    return body[:limit]
 
 
 def _retry_after(headers: httpx.Headers) -> float | None:
@@ -204,7 +222,8 @@ class _Download:
                 await self._after_unsatisfiable(resp)
                 return
             if resp.status_code not in (200, 206):
-                raise _status_failure(resp.status_code, _retry_after(resp.headers))
+                body = await _error_body(resp) if resp.status_code in (400, 403) else b""
+                raise _status_failure(resp.status_code, _retry_after(resp.headers), body)
             encoding = resp.headers.get("content-encoding", "identity").lower()
             if encoding != "identity":
                 raise _Fatal("rejected", f"the server compressed the video ({encoding})")

@@ -139,8 +139,8 @@ class MediaStore:
     async def aclose(self) -> None:
         """Wait for background work: posters, eviction (call before disposing of the engine)."""
         self._evict_again = False
-        while self._background:
-            await asyncio.gather(*self._background, return_exceptions=True)
+        while pending := [t for t in self._background if not t.done()]:
+            await asyncio.gather(*pending, return_exceptions=True)
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.create_task(coro)

@@ -8,16 +8,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 
 from service.api.auth import Principal, creator
 from service.api.errors import forbidden
 from shared.errors import ErrorCode, ReelcraftError
-from shared.media_schemas import InputImage
+from shared.media_schemas import SHA256_PATTERN, InputImage
 
 router = APIRouter()
 
 MAX_UPLOAD_BYTES = 25 * 1024 * 1024
+Sha256 = Annotated[str, Path(pattern=SHA256_PATTERN)]
 
 
 @router.post("/inputs", response_model=InputImage, status_code=201)
@@ -52,7 +53,7 @@ async def list_inputs(
 
 @router.get("/inputs/{sha256}")
 async def input_image(
-    request: Request, sha256: str, _: Annotated[Principal, Depends(creator)]
+    request: Request, sha256: Sha256, _: Annotated[Principal, Depends(creator)]
 ) -> Response:
     response: Response = await request.app.state.ctx.media_api.serve_input(request, sha256)
     return response
@@ -60,7 +61,10 @@ async def input_image(
 
 @router.get("/public/inputs/{sha256}")
 async def public_input_image(
-    request: Request, sha256: str, exp: int, sig: Annotated[str, Query(max_length=128)]
+    request: Request,
+    sha256: Sha256,
+    exp: int,
+    sig: Annotated[str, Query(pattern=r"^[0-9a-f]{64}$")],
 ) -> Response:
     ctx = request.app.state.ctx
     if not ctx.input_signer.verify(sha256, exp, sig):

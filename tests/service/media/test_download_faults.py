@@ -7,6 +7,7 @@ download_failed and nothing of the broken file exists anywhere in the cache.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import time
 from dataclasses import replace
@@ -58,6 +59,7 @@ async def test_clean_result_is_stored_verified_with_metadata_and_posters(
 
         with Image.open(poster) as im:
             assert im.format == "JPEG" and im.width == int(size)
+    await store.aclose()  # posters are written in the background
     assert files_under(media_dir / "tmp") == []
 
 
@@ -85,6 +87,7 @@ async def test_truncated_body_through_the_store_ends_cached_and_intact(
     info = await store.fetch_result(result.url, expected_size=result.size)
     path = await store.path_for(info.sha256)
     assert path is not None and hashlib.sha256(path.read_bytes()).hexdigest() == reference_sha256
+    await store.aclose()  # posters are written in the background
     assert files_under(media_dir / "tmp") == []
 
 
@@ -146,7 +149,7 @@ async def test_persistently_corrupt_file_is_never_served(
 async def test_expired_url_fails_at_once_as_expired(
     store: MediaStore, client: httpx.AsyncClient, emulator: RunningEmulator, media_dir: Path,
 ) -> None:
-    result = await render_on_emulator(emulator, client, "[emulator:expired_url?on=download]")
+    result = await render_on_emulator(emulator, client, "[emulator:expired_url]")
     started = time.monotonic()
     with pytest.raises(ReelcraftError) as err:
         await store.fetch_result(result.url)
@@ -177,7 +180,7 @@ async def test_stalled_trickle_is_abandoned_and_resumed(
     client: httpx.AsyncClient, emulator: RunningEmulator, reference_sha256: str, tmp_path: Path,
 ) -> None:
     result = await render_on_emulator(emulator, client, "[emulator:slow_download?bytes_per_s=8000]")
-    policy = replace(FAST, min_rate_bytes_per_s=100_000, min_rate_window_s=0.3)
+    policy = replace(FAST, min_rate_bytes_per_s=50_000, min_rate_window_s=0.3)
     transfer = await _download(client, result.url, tmp_path / "v.part", policy=policy)
     first, second = transfer.requests
     assert first.error is not None and "stalled" in first.error and first.received > 0
@@ -191,7 +194,7 @@ async def test_endless_trickle_gives_up_after_three_attempts(
     result = await render_on_emulator(
         emulator, client, "[emulator:slow_download?bytes_per_s=8000&times=inf]"
     )
-    store.policy = replace(FAST, min_rate_bytes_per_s=100_000, min_rate_window_s=0.3)
+    store.policy = replace(FAST, min_rate_bytes_per_s=50_000, min_rate_window_s=0.3)
     started = time.monotonic()
     with pytest.raises(ReelcraftError) as err:
         await store.fetch_result(result.url)
@@ -220,3 +223,23 @@ async def test_server_errors_and_rate_limits_are_retried_with_backoff(
         await _download(client, result.url, tmp_path / "w.part")
     assert err.value.reason == "network" and err.value.attempts == 3 and err.value.status == 503
     assert not (tmp_path / "w.part").exists()
+
+
+async def test_cancelled_download_leaves_nothing_behind(
+    store: MediaStore, client: httpx.AsyncClient, emulator: RunningEmulator, media_dir: Path,
+) -> None:
+    """The user cancels while the video downloads: no partial file, no row, no leak."""
+    result = await render_on_emulator(
+        emulator, client, "[emulator:slow_download?bytes_per_s=20000]"
+    )
+    fetch = asyncio.create_task(store.fetch_result(result.url))
+    for _ in range(200):
+        await asyncio.sleep(0.01)
+        if files_under(media_dir / "tmp"):
+            break
+    assert files_under(media_dir / "tmp"), "the download should be under way"
+    fetch.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await fetch
+    _assert_nothing_cached(media_dir)
+    assert await store.cached_bytes() == 0

@@ -104,6 +104,7 @@ async def test_same_result_twice_is_one_file_and_one_row(
     assert first.sha256 == second.sha256
     assert len(files_under(media_dir, "*.mp4")) == 1
     assert await store.cached_bytes() == first.size_bytes
+    await store.aclose()  # posters are written in the background
     assert files_under(media_dir / "tmp") == []
 
 

@@ -56,5 +56,5 @@ async def run_to_end(adapter: ProviderAdapter, handle: ProviderHandle,
         seen.append(update)
         if update.terminal:
             return update, seen
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.03)
     raise AssertionError(f"{adapter.name} task did not finish; last: {seen[-1:]}")

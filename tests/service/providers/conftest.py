@@ -54,7 +54,7 @@ def capture_logs() -> Iterator[CapturingHandler]:
 
 @pytest.fixture(scope="session")
 def emulator() -> Iterator[RunningEmulator]:
-    with running_emulator(queue_s=0.05, render_s=0.15) as emu:
+    with running_emulator(queue_s=0.03, render_s=0.1) as emu:
         SECRETS_SEEN.add(emu.key)
         yield emu
 

@@ -65,8 +65,9 @@ def make_provider_clip(path: Path, width: int, height: int, seconds: int, bitrat
         t = np.arange(48000 * seconds) / 48000
         samples = (0.2 * np.sin(2 * np.pi * 330 * t)).astype(np.float32)
         for start in range(0, len(samples), 1024):
-            frame = av.AudioFrame.from_ndarray(samples[None, start : start + 1024],
-                                               format="fltp", layout="mono")
+            frame = av.AudioFrame.from_ndarray(
+                samples[None, start : start + 1024], format="fltp", layout="mono"
+            )
             frame.sample_rate, frame.pts = 48000, start
             for packet in audio.encode(frame):
                 out.mux(packet)
@@ -87,8 +88,10 @@ async def _origin_connection(
             path, _, query = target.partition("?")
             rate = float(query.removeprefix("rate=")) if query.startswith("rate=") else None
             data = (files / path.rsplit("/", 1)[-1]).read_bytes()
-            writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\n"
-                         b"Content-Length: %d\r\n\r\n" % len(data))
+            writer.write(
+                b"HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\n"
+                b"Content-Length: %d\r\n\r\n" % len(data)
+            )
             started = time.perf_counter()
             for i in range(0, len(data), 256 * 1024):
                 writer.write(data[i : i + 256 * 1024])
@@ -163,8 +166,9 @@ async def bench_file(
                     ready_t.append(time.perf_counter() - started)
                     cached = await store.path_for(info.sha256)
                     assert cached is not None
-                    await asyncio.to_thread(first_frame_over_http,
-                                            f"{service_url}/media/{info.sha256}")
+                    await asyncio.to_thread(
+                        first_frame_over_http, f"{service_url}/media/{info.sha256}"
+                    )
                     frame_t.append(time.perf_counter() - started)
                     os.unlink(cached)
         await store.aclose()
@@ -175,8 +179,10 @@ async def bench_file(
     print(f"  plain streamed copy            {plain * 1000:8.1f} ms   1.00x")
     print(f"  done -> verified (ready)       {ready * 1000:8.1f} ms   {ready / plain:5.2f}x")
     print(f"  done -> first frame in preview {frame * 1000:8.1f} ms   {frame / plain:5.2f}x")
-    print(f"  budget 1.2x plain + 300 ms     {budget * 1000:8.1f} ms   "
-          f"{'within' if frame <= budget else 'OVER'} ({frame / budget:.2f} of budget)")
+    print(
+        f"  budget 1.2x plain + 300 ms     {budget * 1000:8.1f} ms   "
+        f"{'within' if frame <= budget else 'OVER'} ({frame / budget:.2f} of budget)"
+    )
 
 
 async def bench_throughput(
@@ -189,6 +195,7 @@ async def bench_throughput(
         return None
 
     async with httpx.AsyncClient(timeout=60) as client:
+
         async def plain() -> None:
             await plain_copy(client, url, work / "p.bin")
 
@@ -221,10 +228,12 @@ async def main() -> None:
         files.mkdir()
         print("making test files ...", flush=True)
         clips = {
-            "emulator-like 720p 4 s": make_provider_clip(files / "small.mp4", 1280, 720, 4,
-                                                         300_000),
-            "provider-like 1080p 5 s": make_provider_clip(files / "large.mp4", 1920, 1080, 5,
-                                                          12_000_000),
+            "emulator-like 720p 4 s": make_provider_clip(
+                files / "small.mp4", 1280, 720, 4, 300_000
+            ),
+            "provider-like 1080p 5 s": make_provider_clip(
+                files / "large.mp4", 1920, 1080, 5, 12_000_000
+            ),
         }
         (files / "big.bin").write_bytes(os.urandom(64 * 1024 * 1024))
         origin = await asyncio.create_subprocess_exec(
@@ -236,8 +245,14 @@ async def main() -> None:
             for name, clip in clips.items():
                 await bench_file(name, clip, origin_url, work, args.runs)
             # A fast real link (400 Mbit/s): what a creator's download actually looks like.
-            await bench_file("provider-like 1080p 5 s", clips["provider-like 1080p 5 s"],
-                             origin_url, work, args.runs, rate=50e6)
+            await bench_file(
+                "provider-like 1080p 5 s",
+                clips["provider-like 1080p 5 s"],
+                origin_url,
+                work,
+                args.runs,
+                rate=50e6,
+            )
             await bench_throughput(files / "big.bin", origin_url, work, args.runs)
             await bench_throughput(files / "big.bin", origin_url, work, 3, rate=50e6)
         finally:

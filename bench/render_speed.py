@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import io
 import resource
+import sys
 import tempfile
 import time
 from fractions import Fraction
@@ -22,7 +23,16 @@ import av
 import numpy as np
 from PIL import Image
 
-from service.providers.emulator.render import FPS, RenderSpec, frame_size, render_video
+# Run as a script, bench/ comes first on sys.path, where bench/service.py would shadow the
+# `service` package.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from service.providers.emulator.render import (
+    FPS,
+    RenderSpec,
+    frame_size,
+    render_video,
+)
 
 
 def _photo(width: int = 3000, height: int = 2000) -> bytes:

@@ -74,6 +74,7 @@ class ServiceBridge(QObject):
         self.balance: Balance | None = None
         self.last_error = ""
         self.connections = 0
+        self.synced = False  # the current connection has loaded the service's state
 
     # -- public -----------------------------------------------------------------------------
 
@@ -167,6 +168,7 @@ class ServiceBridge(QObject):
         recent = await client.generations(limit=20)
         for generation in [*recent.items, *active.items]:
             self.generation_changed.emit(generation)
+        self.synced = True
         self.resynced.emit()
 
     def _dispatch(self, event: StreamEvent) -> None:
@@ -184,6 +186,8 @@ class ServiceBridge(QObject):
             self.balance_changed.emit(balance)
 
     def _set_state(self, state: ConnectionState) -> None:
+        if state is not ConnectionState.CONNECTED:
+            self.synced = False
         if state != self._state:
             self._state = state
             self.connection_changed.emit(state.value)

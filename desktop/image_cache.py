@@ -6,7 +6,6 @@ Fetches run on the asyncio loop and decode off the UI thread is unnecessary at t
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -15,6 +14,7 @@ from uuid import UUID
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
+from desktop.async_slot import spawn
 from desktop.bridge import ServiceBridge
 from shared.client import ServiceClient
 from shared.errors import ReelcraftError
@@ -66,7 +66,7 @@ class ImageCache(QObject):
         if client is None or key in self._pending or key in self._failed:
             return None
         self._pending.add(key)
-        asyncio.get_event_loop().create_task(self._fetch(key, fetch))
+        spawn(self._fetch(key, fetch))
         return None
 
     async def _fetch(self, key: str, fetch: Fetch) -> None:

@@ -6,7 +6,6 @@ The window is built from the shipped catalogue, so it is complete before the ser
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QImage
 
 from desktop import formatting
+from desktop.async_slot import cancel_pending, spawn
 from desktop.bridge import Balance, ConnectionState, Connector, ServiceBridge
 from desktop.controllers.create_controller import CreateController
 from desktop.controllers.credits_controller import CreditsController
@@ -195,6 +195,7 @@ class Studio(QObject):
     async def close(self) -> None:
         if self._preview is not None:
             self._preview.stop()
+        await cancel_pending()  # nothing may use the client after the bridge closes it
         await self.bridge.stop()
 
     # -- lookups ----------------------------------------------------------------------------
@@ -312,7 +313,7 @@ class Studio(QObject):
             self._preview.stop()
 
     def _load_earlier_inputs(self) -> None:
-        asyncio.get_event_loop().create_task(self._earlier_inputs())
+        spawn(self._earlier_inputs())
 
     async def _earlier_inputs(self) -> None:
         client = self.bridge.client

@@ -15,6 +15,7 @@ from collections import deque
 from enum import StrEnum
 from typing import Any
 
+from desktop.async_slot import spawn
 from desktop.bridge import ServiceBridge
 from shared.errors import ReelcraftError
 
@@ -98,7 +99,7 @@ class Tracker:
             return
         if self._flushing is None or self._flushing.done():
             try:
-                self._flushing = asyncio.get_event_loop().create_task(self.flush())
+                self._flushing = spawn(self.flush())
             except RuntimeError:
                 return  # no loop yet (start-up): the connection will flush
 

@@ -63,8 +63,12 @@ class MediaApi:
             )
             return [
                 InputImage(
-                    sha256=r.sha256, mime=r.mime, width=r.width or 1, height=r.height or 1,
-                    size_bytes=r.size_bytes, reused=True,
+                    sha256=r.sha256,
+                    mime=r.mime,
+                    width=r.width or 1,
+                    height=r.height or 1,
+                    size_bytes=r.size_bytes,
+                    reused=True,
                 )
                 for r in rows
             ]

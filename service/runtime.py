@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -29,10 +30,11 @@ from service.jobs.policy import RunnerPolicy
 from service.jobs.runner import Runner
 from service.jobs.transitions import Transitions
 from service.ledger import Ledger
+from service.loop_monitor import LoopMonitor
 from service.media import MediaStore
 from service.media_api import MediaApi
 from service.providers.base import ProviderError, ProviderHandle
-from service.providers.emulator.core import EmulatorConfig
+from service.providers.emulator.core import DEMO_KEY, EmulatorConfig
 from service.providers.emulator.server import EmulatorServer
 from service.providers.http import create_http_client
 from service.providers.registry import AdapterRegistry
@@ -68,6 +70,7 @@ class ServiceContext:
     runner: Runner
     estimates: RenderEstimates
     input_signer: InputSigner
+    loop_monitor: LoopMonitor
     registry: AdapterRegistry
     secrets: SecretStore
     emulator: EmulatorServer | None
@@ -131,14 +134,23 @@ async def open_service(
     sessions = session_factory(engine)
     await ensure_local_user(sessions, settings.user_id)
     catalogue = shipped_catalogue()
-    http = create_http_client()
+    # fal's status streams hold a connection per running job: allow a thousand in flight.
+    http = create_http_client(
+        limits=httpx.Limits(max_connections=2048, max_keepalive_connections=256)
+    )
     secrets = SecretStore(settings.data_dir)
     registry = AdapterRegistry.from_secrets(http, secrets)
     emulator: EmulatorServer | None = None
-    if not registry.configured():
+    demo_mode = not registry.configured()
+    if demo_mode and settings.emulator_url:
+        key = settings.emulator_key.get_secret_value() if settings.emulator_key else DEMO_KEY
+        registry = AdapterRegistry.demo(http, settings.emulator_url, key)
+    elif demo_mode:
         emulator = EmulatorServer(
             emulator_config
-            or EmulatorConfig(queue_s=settings.emulator_queue_s, render_s=settings.emulator_render_s)
+            or EmulatorConfig(
+                queue_s=settings.emulator_queue_s, render_s=settings.emulator_render_s
+            )
         ).start()
         registry = AdapterRegistry.demo(http, emulator.base_url, emulator.key)
         log.info("demo mode: no provider keys; every model is served by the emulator")
@@ -182,7 +194,10 @@ async def open_service(
         policy=policy,
     )
     runner = Runner(
-        sessions, driver, owner=_owner_id(url, settings), policy=policy,
+        sessions,
+        driver,
+        owner=_owner_id(url, settings),
+        policy=policy,
         postgres=not is_sqlite(url),
     )
     jobs.runner = runner
@@ -196,23 +211,42 @@ async def open_service(
 
     jobs.cancel_at_provider = cancel_at_provider
     ctx = ServiceContext(
-        version=VERSION, settings=settings, demo_mode=emulator is not None, local_token=token,
-        public_base_url=public_base_url, engine=engine, sessions=sessions, catalogue=catalogue,
-        bus=bus, config=config, breaker=breaker, transitions=transitions, jobs=jobs,
-        ledger=ledger, credits=credits, media_api=media_api, runner=runner,
-        estimates=RenderEstimates(sessions, catalogue), input_signer=signer, registry=registry,
-        secrets=secrets, emulator=emulator,
+        version=VERSION,
+        settings=settings,
+        demo_mode=demo_mode,
+        local_token=token,
+        public_base_url=public_base_url,
+        engine=engine,
+        sessions=sessions,
+        catalogue=catalogue,
+        loop_monitor=LoopMonitor(),
+        bus=bus,
+        config=config,
+        breaker=breaker,
+        transitions=transitions,
+        jobs=jobs,
+        ledger=ledger,
+        credits=credits,
+        media_api=media_api,
+        runner=runner,
+        estimates=RenderEstimates(sessions, catalogue),
+        input_signer=signer,
+        registry=registry,
+        secrets=secrets,
+        emulator=emulator,
     )
     from service.api.routes import credits as credit_routes
 
     app = create_app(ctx, extra_routers=[credit_routes.router])
     await credits.release_orphans(sessions)
     sweeper = asyncio.create_task(_sweep_forever(ctx))
-    if start_runner:
+    ctx.loop_monitor.start()
+    if start_runner and settings.runner_enabled:
         await runner.start()
     try:
         yield ctx, app
     finally:
+        await ctx.loop_monitor.stop()
         sweeper.cancel()
         await runner.stop()
         await store.aclose()

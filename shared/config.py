@@ -27,6 +27,11 @@ class Settings(BaseSettings):
     # Demo mode: how long the embedded emulator queues and renders (simulated provider time).
     emulator_queue_s: float = Field(default=1.0, ge=0)
     emulator_render_s: float = Field(default=4.0, ge=0)
+    # Demo mode against an emulator running elsewhere (its URL and key) instead of embedded.
+    emulator_url: str | None = None
+    emulator_key: SecretStr | None = None
+    # An API-only replica (team mode) accepts and serves but leaves rendering to others.
+    runner_enabled: bool = True
 
     @property
     def database_url(self) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
 
-from desktop.async_slot import async_slot
+from desktop.async_slot import async_slot, spawn
 from desktop.bridge import ServiceBridge
 from desktop.errors import detail, explain
 from desktop.image_cache import ImageCache
@@ -138,7 +138,7 @@ class CreateController(QObject):
             or (self._upload.done() and self._upload.exception() is not None)
         ):
             self._upload_key = choice.key
-            self._upload = asyncio.get_event_loop().create_task(self._send_image(choice))
+            self._upload = spawn(self._send_image(choice))
             self._upload.add_done_callback(self._upload_done)
         return self._upload
 
@@ -211,6 +211,6 @@ class CreateController(QObject):
                 action="Get Credits",
                 on_action=lambda: self.open_credits(model),
             )
-            asyncio.get_event_loop().create_task(self.bridge.refresh_balance())
+            spawn(self.bridge.refresh_balance())
         else:
             self.toasts.show(ToastKind.ERROR, explain(exc), detail(exc))

@@ -3,7 +3,6 @@ purchase to be credited (balance events, with a slow poll in case an event is mi
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from typing import Any
 
@@ -12,7 +11,7 @@ from PySide6.QtCore import QObject, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QWidget
 
-from desktop.async_slot import async_slot
+from desktop.async_slot import async_slot, spawn
 from desktop.bridge import Balance, ServiceBridge
 from desktop.errors import explain
 from desktop.viewmodels.create_vm import CreateViewModel
@@ -118,7 +117,7 @@ class CreditsController(QObject):
 
     def _refresh(self) -> None:
         with contextlib.suppress(RuntimeError):
-            asyncio.get_event_loop().create_task(self.bridge.refresh_balance())
+            spawn(self.bridge.refresh_balance())
 
     def _closed(self, _result: int) -> None:
         self._poll.stop()

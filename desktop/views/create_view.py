@@ -193,6 +193,7 @@ class CreateView(QWidget):
             card.get_credits.connect(self.get_credits_requested)
             card.resolution_changed.connect(self.resolution_toggled)
             self.cards_row.addWidget(card)
+            card.show()
             self.cards[listing.model] = card
         for card_data in self.vm.cards:
             self.cards[card_data.model].update_card(card_data)

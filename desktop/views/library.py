@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.views.character_picker import rounded
-from desktop.views.preview import POST_LABELS
+from desktop.views.labels import POST_LABELS
 from desktop.views.progress import STATUS, Describe
 from shared.schemas import Generation
 from shared.states import JobState, PostState

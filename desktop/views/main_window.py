@@ -135,11 +135,13 @@ class MainWindow(QMainWindow):
             self.nav[page] = button
         self.queue_badge = QLabel(bar)
         self.queue_badge.setObjectName("NavBadge")
+        self.queue_badge.setFixedHeight(18)
+        self.queue_badge.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.queue_badge.hide()
         badge_row = QHBoxLayout(self.nav[Page.QUEUE])
         badge_row.setContentsMargins(0, 0, 10, 0)
         badge_row.addStretch(1)
-        badge_row.addWidget(self.queue_badge)
+        badge_row.addWidget(self.queue_badge, 0, Qt.AlignmentFlag.AlignVCenter)
         col.addStretch(1)
 
         balance_caption = QLabel("CREDITS", bar)

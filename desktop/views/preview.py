@@ -22,18 +22,11 @@ from PySide6.QtWidgets import (
 from desktop import formatting
 from desktop.icons import icon
 from desktop.theme import Colors, set_state
+from desktop.views.labels import POST_LABELS
 from desktop.views.spinner import BusyButton
 from desktop.views.video_surface import VideoSurface
 from shared.schemas import Generation
 from shared.states import PostState
-
-POST_LABELS = {
-    PostState.DRAFT: "Draft",
-    PostState.IN_REVIEW: "In review",
-    PostState.APPROVED: "Published",
-    PostState.REJECTED: "Rejected",
-    PostState.DISCARDED: "Discarded",
-}
 
 
 class PreviewView(QWidget):
@@ -123,6 +116,9 @@ class PreviewView(QWidget):
         self.model_line = QLabel(self)
         self.model_line.setObjectName("Muted")
         col.addWidget(self.model_line)
+        self.facts = QLabel(self)
+        self.facts.setObjectName("Muted")
+        col.addWidget(self.facts)
         caption = QLabel("PROMPT", self)
         caption.setObjectName("SectionLabel")
         col.addSpacing(6)
@@ -173,6 +169,13 @@ class PreviewView(QWidget):
             details.append(request.resolution)
         details.append("with audio" if request.audio else "no audio")
         self.model_line.setText(" · ".join(details))
+        facts = [generation.created_at.astimezone().strftime("%d %b %Y, %H:%M")]
+        if generation.finished_at is not None:
+            took = (generation.finished_at - generation.created_at).total_seconds()
+            facts.append(f"rendered in {formatting.clock(took)}")
+        if generation.credits_charged:
+            facts.append(f"{formatting.credits(generation.credits_charged)} charged")
+        self.facts.setText(" · ".join(facts))
         if request.prompt:
             self.prompt.setText(request.prompt)
         elif request.prompt_sent:

@@ -9,7 +9,15 @@ from uuid import UUID
 
 from PySide6.QtCore import QSize, QTimer, Signal
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desktop import formatting
 from desktop.icons import icon
@@ -47,12 +55,20 @@ def remaining_s(generation: Generation, estimate_s: int, now: datetime) -> float
     return by_estimate if by_estimate > 0 else None
 
 
-def bar_value(generation: Generation) -> float | None:
+def bar_value(generation: Generation, estimate_s: int, now: datetime) -> float | None:
+    """The provider's percentage when it reports one (Kling, Kie); otherwise, while rendering,
+    the share of the catalogue's render estimate already elapsed, held below 95% (fal and
+    Gemini report no percentage). Queued and submitting jobs get the indeterminate bar."""
     if generation.state is JobState.DOWNLOADING:
         return max(generation.progress or 0.0, 96.0)
     if generation.state.is_terminal:
         return 100.0 if generation.state is JobState.READY else generation.progress or 0.0
-    return generation.progress if generation.state is JobState.RUNNING else None
+    if generation.state is not JobState.RUNNING:
+        return None
+    if generation.progress:
+        return generation.progress
+    elapsed = (now - generation.created_at).total_seconds()
+    return min(95.0, 100.0 * elapsed / max(estimate_s, 1))
 
 
 def money_note(generation: Generation) -> str:
@@ -71,6 +87,7 @@ class ProgressPanel(QFrame):
     def __init__(self, generation: Generation, describe: Describe, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("ProgressPanel")
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.generation = generation
         self._describe = describe
         row = QHBoxLayout(self)
@@ -130,13 +147,12 @@ class ProgressPanel(QFrame):
         resolution = generation.request.resolution or ""
         self.title.setText(f"{label} · {generation.request.duration_s} s {resolution}".strip())
         status = STATUS[state]
-        if state is JobState.RUNNING and generation.progress is not None:
+        if state is JobState.RUNNING and generation.progress:
             status += f" · {generation.progress:.0f}%"
         if state in (JobState.FAILED, JobState.CANCELLED):
             status += f" · {money_note(generation)}"
         self.status.setText(status)
         set_state(self, "state", state.value)
-        self.bar.set_value(bar_value(generation), running=not state.is_terminal)
         self.bar.set_color(
             Colors.SUCCESS
             if state is JobState.READY
@@ -153,6 +169,10 @@ class ProgressPanel(QFrame):
     def tick(self, now: datetime | None = None) -> None:
         now = now or datetime.now(UTC)
         generation = self.generation
+        _, estimate = self._describe(generation.request.model)
+        self.bar.set_value(
+            bar_value(generation, estimate, now), running=not generation.state.is_terminal
+        )
         if generation.state.is_terminal:
             end = generation.finished_at or generation.updated_at
             took = formatting.clock((end - generation.created_at).total_seconds())
@@ -161,7 +181,6 @@ class ProgressPanel(QFrame):
             else:
                 self.meta.setText(f"Took {took}")
             return
-        _, estimate = self._describe(generation.request.model)
         elapsed = formatting.clock((now - generation.created_at).total_seconds())
         left = formatting.remaining(remaining_s(generation, estimate, now))
         self.meta.setText(f"Elapsed {elapsed} · {left}")
@@ -202,6 +221,7 @@ class ProgressList(QWidget):
             panel.dismissed.connect(self.remove)
             self.panels[generation.id] = panel
             self._layout.insertWidget(0, panel)
+            panel.show()
         else:
             panel.update_generation(generation)
         self.refresh_thumbnail(generation.id)

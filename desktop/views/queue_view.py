@@ -110,7 +110,7 @@ class QueueView(QWidget):
     def _fill(self, row: int, generation: Generation) -> None:
         label, _ = self._describe(generation.request.model)
         status = STATUS[generation.state]
-        if generation.state is JobState.RUNNING and generation.progress is not None:
+        if generation.state is JobState.RUNNING and generation.progress:
             status += f" · {generation.progress:.0f}%"
         credits = generation.credits_charged or generation.credits_reserved
         values = [

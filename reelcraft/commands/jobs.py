@@ -15,9 +15,11 @@ from shared.states import JobState
 def describe(g: Generation) -> str:
     progress = f" {g.progress:.0f}%" if g.progress is not None and not g.state.is_terminal else ""
     error = f"  {g.error_code.value}: {g.error_message}" if g.error_code else ""
-    return (f"{g.id}  {g.request.model:<18} {g.request.duration_s:>3} s  "
-            f"{g.state.value}{progress}  {g.post_state.value}  "
-            f"{g.credits_charged or g.credits_reserved} credits{error}")
+    return (
+        f"{g.id}  {g.request.model:<18} {g.request.duration_s:>3} s  "
+        f"{g.state.value}{progress}  {g.post_state.value}  "
+        f"{g.credits_charged or g.credits_reserved} credits{error}"
+    )
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -39,8 +41,12 @@ def _show(args: argparse.Namespace) -> int:
         generation = await client.generation(args.id)
         events = await client.timeline(args.id)
         if args.json:
-            print_json({"generation": generation.model_dump(mode="json"),
-                        "events": [e.model_dump(mode="json") for e in events]})
+            print_json(
+                {
+                    "generation": generation.model_dump(mode="json"),
+                    "events": [e.model_dump(mode="json") for e in events],
+                }
+            )
             return 0
         lines = [describe(generation), ""]
         lines += [f"  {e.at:%H:%M:%S}  {e.to_state or e.kind:<12} {e.cause}" for e in events]

@@ -28,8 +28,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("service", help="run the job service")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=0, help="0 picks a free port")
-    p.add_argument("--db", default=None, metavar="URL",
-                   help="database URL (default: SQLite in the data dir)")
-    p.add_argument("--idle-exit", type=float, default=600.0, metavar="S",
-                   help="exit after S idle seconds with nothing in flight (0: never)")
+    p.add_argument(
+        "--db", default=None, metavar="URL", help="database URL (default: SQLite in the data dir)"
+    )
+    p.add_argument(
+        "--idle-exit",
+        type=float,
+        default=600.0,
+        metavar="S",
+        help="exit after S idle seconds with nothing in flight (0: never)",
+    )
     p.set_defaults(handler=_service)

@@ -31,8 +31,12 @@ STATUS_BY_CODE: dict[ErrorCode, int] = {
 }
 
 
-def error_response(code: ErrorCode, message: str, status: int | None = None,
-                   detail: dict[str, object] | None = None) -> JSONResponse:
+def error_response(
+    code: ErrorCode,
+    message: str,
+    status: int | None = None,
+    detail: dict[str, object] | None = None,
+) -> JSONResponse:
     body = ErrorBody(code=code, message=message, detail=detail or {})
     return JSONResponse(body.model_dump(mode="json"), status_code=status or STATUS_BY_CODE[code])
 
@@ -50,8 +54,9 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _reelcraft(_: Request, exc: ReelcraftError) -> JSONResponse:
         detail = dict(exc.detail)
         status = detail.pop("status", None)
-        return error_response(exc.code, exc.message, status if isinstance(status, int) else None,
-                              detail)
+        return error_response(
+            exc.code, exc.message, status if isinstance(status, int) else None, detail
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

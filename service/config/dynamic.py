@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.storage.base import utcnow
+from service.storage.db import writing
 from service.storage.tables import ConfigEntryRow
 
 
@@ -47,7 +48,7 @@ class DynamicConfig:
     async def set(self, updated_by: str, **values: Any) -> RuntimeConfig:
         current = await self.get()
         validated = RuntimeConfig.model_validate(current.model_dump() | values)
-        async with self._sessions.begin() as session:
+        async with writing(self._sessions) as session:
             for key in values:
                 row = await session.get(ConfigEntryRow, key)
                 value = getattr(validated, key)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 from typing import Any
@@ -11,8 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.jobs.bus import BusEvent, EventBus
 from service.ledger import JobTransferIds, Ledger
+from service.ledger.transfers import resolution_of
 from service.storage.base import utcnow
 from service.storage.tables import GenerationRow
+from shared.ledger_schemas import ReservationStatus
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +27,13 @@ class JobCredits:
         self.ledger = ledger
         self._bus = bus
         self._owner_of: dict[str, str] = {}
+        self._background: set[asyncio.Task[None]] = set()
+
+    def _announce_soon(self, user_id: str) -> None:
+        """Off the request path: the POST answers without waiting for a balance read."""
+        task = asyncio.create_task(self.announce(user_id))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def announce(self, user_id: str) -> None:
         balance = await self.ledger.balance(user_id)
@@ -36,7 +46,7 @@ class JobCredits:
             job_id=job_id, user_id=user_id, amount=amount, source=source, extra=extra
         )
         self._owner_of[job_id] = user_id
-        await self.announce(user_id)
+        self._announce_soon(user_id)
 
     async def _owner(self, job_id: str) -> str | None:
         if job_id in self._owner_of:
@@ -46,6 +56,19 @@ class JobCredits:
             return reservations[0].debit_account.removeprefix("wallet:")
         transfer = await self.ledger.get(JobTransferIds.for_job(job_id).reserve)
         return transfer.debit_account.removeprefix("wallet:") if transfer else None
+
+    async def reservation_status(self, job_id: str) -> ReservationStatus | None:
+        """Open, captured or released; None if the job never reserved anything."""
+        ids = JobTransferIds.for_job(job_id)
+        if await self.ledger.get(ids.reserve) is None:
+            return None
+        async with self.ledger.engine.connect() as conn:
+            resolution = await resolution_of(conn, ids.reserve)
+        if resolution is None:
+            return ReservationStatus.OPEN
+        return (
+            ReservationStatus.CAPTURED if resolution.kind == "post" else ReservationStatus.RELEASED
+        )
 
     async def capture_for_job(self, *, job_id: str) -> bool:
         user = await self._owner(job_id)

@@ -12,6 +12,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Protocol
 
 from sqlalchemy import func, select
@@ -32,6 +33,7 @@ from service.providers.base import (
 from service.storage.tables import GenerationEventRow, GenerationRow
 from shared.catalogue import Catalogue
 from shared.errors import ErrorCode, ReelcraftError
+from shared.ledger_schemas import ReservationStatus
 from shared.schemas import GenerationRequest
 from shared.states import JobState, ProviderStatus
 
@@ -61,6 +63,11 @@ class JobDriver:
     policy: RunnerPolicy
 
     async def __call__(self, generation_id: str) -> None:
+        row = await self._row(generation_id)
+        if row is None or JobState(row.state).is_terminal:
+            return
+        if await self._settled_by_ledger(row):
+            return
         while True:
             row = await self._row(generation_id)
             if row is None or JobState(row.state).is_terminal:
@@ -79,13 +86,48 @@ class JobDriver:
         async with self.engine.sessions() as session:
             return await session.get(GenerationRow, generation_id)
 
+    # -- money decides: finishing what a crash interrupted -----------------------------------
+
+    async def _settled_by_ledger(self, row: GenerationRow) -> bool:
+        """A crash can fall between resolving the credits and recording the outcome. The
+        ledger is the truth: captured means the video was verified (its hash is stored
+        before capture), released means the job ended without a charge."""
+        status = await self.ledger.reservation_status(row.id)
+        if status is ReservationStatus.CAPTURED and row.media_sha256:
+            await self._ready(row, row.media_sha256, "recovered after a restart")
+            return True
+        if status is ReservationStatus.RELEASED:
+            if row.error_code and row.error_code != ErrorCode.CANCELLED.value:
+                await self.transitions.move(
+                    row.id,
+                    JobState.FAILED,
+                    f"{row.error_code}: {row.error_message}; credits refunded (recovered)",
+                )
+            else:
+                await self.transitions.move(
+                    row.id,
+                    JobState.CANCELLED,
+                    "cancelled; credits refunded (recovered)",
+                    error_code=ErrorCode.CANCELLED.value,
+                    error_message=row.error_message or "Cancelled.",
+                )
+            return True
+        return False
+
     # -- failure and refund -----------------------------------------------------------------
 
     async def _fail(self, row: GenerationRow, code: ErrorCode, message: str) -> None:
-        """Refund first (exactly once, by the ledger), then record the failure."""
+        """Record why, refund (exactly once, by the ledger), then record the failure."""
+        await self.transitions.note(
+            row.id, "", publish=False, error_code=code.value, error_message=message
+        )
         released = await self.ledger.release_for_job(job_id=row.id, reason=code.value)
         if not released:
-            log.warning("generation %s failed after its credits were captured", row.id)
+            fresh = await self._row(row.id)
+            if fresh is not None and fresh.media_sha256:
+                log.warning("generation %s: credits already captured; finishing it", row.id)
+                await self._ready(fresh, fresh.media_sha256, "the video was already verified")
+                return
         await self.transitions.move(
             row.id,
             JobState.FAILED,
@@ -160,7 +202,7 @@ class JobDriver:
                     image=image,
                     client_request_id=row.id,
                 )
-                handle = await self._with_transient_retries(lambda: adapter.submit(submit))
+                handle = await self._with_transient_retries(partial(adapter.submit, submit))
             except ProviderError as exc:
                 if exc.outcome_unknown:
                     found = await self._lookup(adapter, submit)
@@ -177,8 +219,10 @@ class JobDriver:
                 if exc.transient or exc.code is ErrorCode.MODEL_UNAVAILABLE:
                     self.breaker.record_failure(model.id, route_name)
                     await self.transitions.move(
-                        row.id, JobState.QUEUED, f"route {route_name} failed ({exc.message}); "
-                        "failing over", allowed_from={JobState.SUBMITTING},
+                        row.id,
+                        JobState.QUEUED,
+                        f"route {route_name} failed ({exc.message}); failing over",
+                        allowed_from={JobState.SUBMITTING},
                     )
                     continue
                 await self._fail(row, exc.code, exc.message)
@@ -202,7 +246,9 @@ class JobDriver:
             progress=0.0,
         )
 
-    async def _lookup(self, adapter: ProviderAdapter, submit: SubmitRequest) -> ProviderHandle | None:
+    async def _lookup(
+        self, adapter: ProviderAdapter, submit: SubmitRequest
+    ) -> ProviderHandle | None:
         try:
             return await adapter.lookup(submit)
         except ProviderError:
@@ -222,7 +268,11 @@ class JobDriver:
             try:
                 return await call()
             except ProviderError as exc:
-                if not exc.transient or exc.outcome_unknown or attempt >= self.policy.transient_retries:
+                if (
+                    not exc.transient
+                    or exc.outcome_unknown
+                    or attempt >= self.policy.transient_retries
+                ):
                     raise
                 await asyncio.sleep(self.policy.transient_delay(attempt, exc.retry_after_s))
                 attempt += 1
@@ -275,8 +325,11 @@ class JobDriver:
                         await self.transitions.note(row.id, "taking longer than usual")
                     if update.status is ProviderStatus.SUCCEEDED:
                         await self.transitions.move(
-                            row.id, JobState.DOWNLOADING, "rendered; downloading",
-                            allowed_from={JobState.RUNNING}, progress=100.0,
+                            row.id,
+                            JobState.DOWNLOADING,
+                            "rendered; downloading",
+                            allowed_from={JobState.RUNNING},
+                            progress=100.0,
                         )
                         return
                     if update.status is ProviderStatus.CANCELLED:
@@ -334,25 +387,37 @@ class JobDriver:
 
     async def _download(self, row: GenerationRow) -> None:
         assert row.provider_handle is not None
-        handle = ProviderHandle.model_validate(row.provider_handle)
-        adapter = self.adapters(handle.adapter)
-        try:
-            result = await self._with_transient_retries(lambda: adapter.result(handle))
-            sha256 = await self.media.fetch_result(result)
-        except ReelcraftError as exc:
-            code = exc.code if exc.code is not ErrorCode.INTERNAL else ErrorCode.DOWNLOAD_FAILED
-            await self._fail(row, code, exc.message)
-            return
+        sha256 = row.media_sha256
+        if sha256 is None:
+            handle = ProviderHandle.model_validate(row.provider_handle)
+            adapter = self.adapters(handle.adapter)
+            try:
+                result = await self._with_transient_retries(lambda: adapter.result(handle))
+                sha256 = await self.media.fetch_result(result)
+            except ReelcraftError as exc:
+                code = exc.code if exc.code is not ErrorCode.INTERNAL else ErrorCode.DOWNLOAD_FAILED
+                await self._fail(row, code, exc.message)
+                return
+            # Stored before the capture, so a crash in between can be finished (see above).
+            if await self.transitions.note(row.id, "", publish=False, media_sha256=sha256) is None:
+                return
         captured = await self.ledger.capture_for_job(job_id=row.id)
         if not captured:
-            return  # cancelled while downloading: the refund stands, nothing is charged
+            # Released meanwhile (a cancel): the refund stands and nothing is charged.
+            await self._settled_by_ledger(row)
+            return
         self.breaker.record_success(row.model, row.route or "")
+        await self._ready(row, sha256, "video verified and cached")
+
+    async def _ready(self, row: GenerationRow, sha256: str, how: str) -> None:
         await self.transitions.move(
             row.id,
             JobState.READY,
-            f"ready: video verified and cached; {row.credits_reserved} credits charged",
+            f"ready: {how}; {row.credits_reserved} credits charged",
             allowed_from={JobState.DOWNLOADING},
             media_sha256=sha256,
             credits_charged=row.credits_reserved,
             progress=100.0,
+            error_code=None,
+            error_message=None,
         )

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -24,9 +24,11 @@ from service.jobs.breaker import CircuitBreaker
 from service.jobs.records import load, to_generation
 from service.jobs.transitions import Transitions
 from service.storage.base import utcnow
+from service.storage.db import writing
 from service.storage.tables import GenerationEventRow, GenerationRow, MediaRow
 from shared.catalogue import Catalogue
 from shared.errors import ErrorCode, ReelcraftError
+from shared.ledger_schemas import ReservationStatus
 from shared.quote import quote
 from shared.schemas import Generation, GenerationRequest, Quote
 from shared.states import TERMINAL_JOB_STATES, JobState, PostState
@@ -44,6 +46,8 @@ class CreditsLedger(Protocol):
     async def capture_for_job(self, *, job_id: str) -> bool: ...
 
     async def release_for_job(self, *, job_id: str, reason: str) -> bool: ...
+
+    async def reservation_status(self, job_id: str) -> ReservationStatus | None: ...
 
 
 class RunnerWakeup(Protocol):
@@ -107,8 +111,11 @@ class JobEngine:
         )
         if model in cfg.disabled_models:
             q = q.model_copy(
-                update={"available": False, "route": None,
-                        "unavailable_reason": "Temporarily unavailable (disabled by an admin)"}
+                update={
+                    "available": False,
+                    "route": None,
+                    "unavailable_reason": "Temporarily unavailable (disabled by an admin)",
+                }
             )
         return q
 
@@ -122,27 +129,39 @@ class JobEngine:
             )
             return to_generation(row) if row else None
 
-    async def _check_limits(self, session: AsyncSession, user_id: str) -> None:
+    async def _precheck(
+        self, user_id: str, client_request_id: str, image_sha256: str
+    ) -> tuple[str | None, bool, int, int]:
+        """One round trip: (an existing generation for this request id, whether the image
+        is uploaded, live generations, generations in the last 24 h)."""
+        since = utcnow() - timedelta(days=1)
+        mine = GenerationRow.user_id == user_id
+        query = select(
+            select(GenerationRow.id)
+            .where(mine, GenerationRow.client_request_id == client_request_id)
+            .scalar_subquery(),
+            select(MediaRow.sha256)
+            .where(MediaRow.sha256 == image_sha256, MediaRow.kind == "image")
+            .scalar_subquery(),
+            select(func.count())
+            .where(mine, GenerationRow.state.in_(LIVE_STATES))
+            .scalar_subquery(),
+            select(func.count()).where(mine, GenerationRow.created_at >= since).scalar_subquery(),
+        )
+        async with self.sessions() as session:
+            existing, image, live, today = (await session.execute(query)).one()
+        return existing, image is not None, int(live or 0), int(today or 0)
+
+    async def _check_limits(self, live: int, today: int) -> None:
         cfg = await self.config.get()
         if not cfg.generation_enabled:
             raise ReelcraftError(ErrorCode.GENERATION_DISABLED, "video generation is paused")
-        live = await session.scalar(
-            select(func.count()).where(
-                GenerationRow.user_id == user_id, GenerationRow.state.in_(LIVE_STATES)
-            )
-        )
-        if (live or 0) >= cfg.max_concurrent_per_user:
+        if live >= cfg.max_concurrent_per_user:
             raise ReelcraftError(
                 ErrorCode.CONCURRENCY_LIMIT,
                 f"{live} generations are already running (limit {cfg.max_concurrent_per_user})",
             )
-        since = utcnow() - timedelta(days=1)
-        today = await session.scalar(
-            select(func.count()).where(
-                GenerationRow.user_id == user_id, GenerationRow.created_at >= since
-            )
-        )
-        if (today or 0) >= cfg.daily_cap_per_user:
+        if today >= cfg.daily_cap_per_user:
             raise ReelcraftError(
                 ErrorCode.DAILY_LIMIT,
                 f"{today} generations in the last 24 h (limit {cfg.daily_cap_per_user})",
@@ -157,9 +176,11 @@ class JobEngine:
         attempt: int = 1,
     ) -> tuple[Generation, bool]:
         """Accept a request; returns (generation, created). A replay returns the original."""
-        existing = await self._existing(user_id, str(request.client_request_id))
-        if existing is not None:
-            return existing, False
+        existing_id, has_image, live, today = await self._precheck(
+            user_id, str(request.client_request_id), request.input_image_sha256
+        )
+        if existing_id is not None:
+            return await self.get(user_id, existing_id), False
         model = self.catalogue.model(request.model)
         q = await self.live_quote(
             request.model, request.duration_s, request.resolution, request.price_book
@@ -179,14 +200,11 @@ class JobEngine:
             raise ReelcraftError(
                 ErrorCode.INVALID_INPUT, f"{model.label} does not take a negative prompt"
             )
-        async with self.sessions() as session:
-            image = await session.get(MediaRow, request.input_image_sha256)
-            if image is None or image.kind != "image":
-                raise ReelcraftError(
-                    ErrorCode.INVALID_INPUT,
-                    "upload the character image first (POST /api/v1/inputs)",
-                )
-            await self._check_limits(session, user_id)
+        if not has_image:
+            raise ReelcraftError(
+                ErrorCode.INVALID_INPUT, "upload the character image first (POST /api/v1/inputs)"
+            )
+        await self._check_limits(live, today)
         seed = request.seed
         if model.takes_seed and seed is None:
             seed = random.SystemRandom().randrange(2**31)
@@ -217,45 +235,45 @@ class JobEngine:
             },
         )
         now = utcnow()
-        row = GenerationRow(
-            id=generation_id,
-            user_id=user_id,
-            client_request_id=str(request.client_request_id),
-            model=model.id,
-            route=q.route,
-            request=complete.model_dump(mode="json"),
-            state=JobState.QUEUED.value,
-            post_state=PostState.DRAFT.value,
-            credits_reserved=q.credits,
-            reservation_id=generation_id,
-            attempt=attempt,
-            regenerated_from=regenerated_from,
-            next_poll_at=now,
-            created_at=now,
-            updated_at=now,
-        )
+        values = {
+            "id": generation_id,
+            "user_id": user_id,
+            "client_request_id": str(request.client_request_id),
+            "model": model.id,
+            "route": q.route,
+            "request": complete.model_dump(mode="json"),
+            "state": JobState.QUEUED.value,
+            "post_state": PostState.DRAFT.value,
+            "credits_reserved": q.credits,
+            "credits_charged": 0,
+            "reservation_id": generation_id,
+            "attempt": attempt,
+            "regenerated_from": regenerated_from,
+            "next_poll_at": now,
+            "created_at": now,
+            "updated_at": now,
+        }
+        event = {
+            "generation_id": generation_id,
+            "at": now,
+            "kind": "job_state",
+            "from_state": None,
+            "to_state": JobState.QUEUED.value,
+            "cause": f"accepted: {q.credits} credits reserved, route {q.route}",
+            "detail": {"quote": q.model_dump(mode="json")},
+        }
         try:
-            async with self.sessions.begin() as session:
-                session.add(row)
-                await session.flush()
-                session.add(
-                    GenerationEventRow(
-                        generation_id=generation_id,
-                        at=now,
-                        kind="job_state",
-                        from_state=None,
-                        to_state=JobState.QUEUED.value,
-                        cause=f"accepted: {q.credits} credits reserved, route {q.route}",
-                        detail={"quote": q.model_dump(mode="json")},
-                    )
-                )
+            async with writing(self.sessions) as session:
+                await session.execute(insert(GenerationRow), [values])
+                await session.execute(insert(GenerationEventRow), [event])
         except IntegrityError:
             # A concurrent request with the same idempotency key won the insert.
             await self.ledger.release_for_job(job_id=generation_id, reason="duplicate request")
-            replay = await self._existing(user_id, str(request.client_request_id))
-            if replay is None:
+            existing = await self._existing(user_id, str(request.client_request_id))
+            if existing is None:
                 raise
-            return replay, False
+            return existing, False
+        row = GenerationRow(**values)
         generation = to_generation(row)
         self.transitions.publish(generation)
         if self.runner is not None:
@@ -326,7 +344,9 @@ class JobEngine:
                 ErrorCode.INVALID_INPUT, "cancel the generation instead; it is still running"
             )
         moved = await self.transitions.move_post(
-            generation_id, PostState.DISCARDED, "discarded by the user (no refund)",
+            generation_id,
+            PostState.DISCARDED,
+            "discarded by the user (no refund)",
             user_id=user_id,
         )
         if moved is None:
@@ -340,7 +360,9 @@ class JobEngine:
         if current.state is not JobState.READY:
             raise ReelcraftError(ErrorCode.INVALID_INPUT, "only a finished video can be published")
         moved = await self.transitions.move_post(
-            generation_id, PostState.IN_REVIEW, "published; waiting for moderation",
+            generation_id,
+            PostState.IN_REVIEW,
+            "published; waiting for moderation",
             user_id=user_id,
         )
         if moved is None:

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from service.jobs.engine import LIVE_STATES
 from service.jobs.policy import RunnerPolicy
 from service.storage.base import utcnow
+from service.storage.db import writing
 from service.storage.tables import GenerationRow
 
 log = logging.getLogger(__name__)
@@ -133,7 +134,7 @@ class Runner:
             candidates = candidates.where(GenerationRow.id.not_in(list(self._active)))
         if self._postgres:
             candidates = candidates.with_for_update(skip_locked=True)
-        async with self._sessions.begin() as session:
+        async with writing(self._sessions) as session:
             result = await session.execute(
                 update(GenerationRow)
                 .where(GenerationRow.id.in_(candidates.scalar_subquery()))
@@ -146,7 +147,7 @@ class Runner:
         if not self._active:
             return
         expires = utcnow() + timedelta(seconds=self._policy.lease_s)
-        async with self._sessions.begin() as session:
+        async with writing(self._sessions) as session:
             await session.execute(
                 update(GenerationRow)
                 .where(
@@ -160,7 +161,7 @@ class Runner:
         if not ids:
             return
         with contextlib.suppress(Exception):
-            async with self._sessions.begin() as session:
+            async with writing(self._sessions) as session:
                 await session.execute(
                     update(GenerationRow)
                     .where(GenerationRow.id.in_(ids), GenerationRow.lease_owner == self.owner)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from service.jobs.bus import BusEvent, EventBus
 from service.jobs.records import to_generation
 from service.storage.base import utcnow
+from service.storage.db import writing
 from service.storage.tables import GenerationEventRow, GenerationRow
 from shared.schemas import Generation
 from shared.states import JobState, PostState, can_transition, can_transition_post
@@ -38,7 +39,7 @@ class Transitions:
         **fields: Any,
     ) -> Generation | None:
         """Move the job to `to` if its current state allows it; None if another actor won."""
-        async with self._sessions.begin() as session:
+        async with writing(self._sessions) as session:
             current = await session.scalar(
                 select(GenerationRow.state).where(GenerationRow.id == generation_id)
             )
@@ -82,7 +83,7 @@ class Transitions:
     async def move_post(
         self, generation_id: str, to: PostState, cause: str, *, user_id: str | None = None
     ) -> Generation | None:
-        async with self._sessions.begin() as session:
+        async with writing(self._sessions) as session:
             row = await session.get(GenerationRow, generation_id, with_for_update=True)
             if row is None or (user_id is not None and row.user_id != user_id):
                 return None
@@ -116,7 +117,7 @@ class Transitions:
     ) -> Generation | None:
         """Update progress-like fields without a state change; `cause` goes to the timeline
         only when non-empty (provider sub-status changes, retries, failovers)."""
-        async with self._sessions.begin() as session:
+        async with writing(self._sessions) as session:
             row = await session.get(GenerationRow, generation_id)
             if row is None or JobState(row.state).is_terminal:
                 return None

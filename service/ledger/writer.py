@@ -33,6 +33,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from service.storage.db import write_gate
+
 Processor = Callable[[Any], Any] | None
 
 
@@ -138,7 +140,7 @@ class Writers:
 
     async def run(self, prepared: Prepared, values: Mapping[str, Any]) -> list[dict[str, Any]]:
         """Run one statement in its own committed transaction (autocommit)."""
-        async with self._slots:
+        async with self._slots, write_gate(self._engine):
             writer = self._idle.pop() if self._idle else await self._open()
             self._busy += 1
             try:

@@ -1,7 +1,8 @@
 """Resumable, verified download of one provider result into a temporary file.
 
-A broken transfer resumes with ``Range: bytes=<received>-`` from the last byte written,
-so at most the bytes in flight when the connection broke are fetched twice. ``If-Range``
+A broken transfer resumes with ``Range: bytes=<received>-`` from the last byte that
+reached this process (every received byte is kept, see ``sink.py``), so at most the bytes
+in flight when the connection broke are fetched again. ``If-Range``
 carries the first response's validator: if the file changed on the server it answers 200
 and the download starts over instead of splicing two files together.
 
@@ -35,7 +36,7 @@ T = TypeVar("T")
 
 FailureReason = Literal[
     "expired",  # the provider no longer serves the file (403/404/410)
-    "unauthorized",  # 401: the key for the download is missing or wrong
+    "unauthorized",  # 401, or a 400/403 naming the key: the download key is missing or wrong
     "rejected",  # any other 4xx: the request itself is wrong, retrying cannot help
     "network",  # connection errors, drops, timeouts, stalls, 5xx, 429
     "incomplete",  # fewer or more bytes than declared

@@ -100,8 +100,7 @@ def normalise_image(
 
 def _limit_text(limits: ImageLimits) -> str:
     return (
-        f"the limit is {limits.max_side} px per side and "
-        f"{limits.max_pixels / 1e6:.0f} megapixels"
+        f"the limit is {limits.max_side} px per side and {limits.max_pixels / 1e6:.0f} megapixels"
     )
 
 
@@ -141,7 +140,11 @@ def _normalise(im: Image.Image, limits: ImageLimits) -> NormalisedImage:
         mime = "image/png"
     else:
         img.save(
-            out, format="JPEG", quality=limits.jpeg_quality, subsampling=0, optimize=True,
+            out,
+            format="JPEG",
+            quality=limits.jpeg_quality,
+            subsampling=0,
+            optimize=True,
             **save_args,
         )
         mime = "image/jpeg"

@@ -28,8 +28,11 @@ def storable_url(url: str) -> str:
     host = parts.hostname or ""
     if parts.port:
         host = f"{host}:{parts.port}"
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-             if k.lower() not in _SECRET_PARAMS]
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if k.lower() not in _SECRET_PARAMS
+    ]
     return urlunsplit((parts.scheme, host, parts.path, urlencode(query), parts.fragment))
 
 
@@ -119,13 +122,25 @@ class MediaRows:
                 values["last_access_at"] = utcnow()
             await s.execute(update(MediaRow).where(MediaRow.sha256 == sha256).values(**values))
 
+    async def clear_path_if_unused(self, sha256: str, path: str, used_before: datetime) -> bool:
+        """Mark evicted, unless the row changed or was used since ``used_before``."""
+        async with self.sessions.begin() as s:
+            result = await s.execute(
+                update(MediaRow)
+                .where(
+                    MediaRow.sha256 == sha256,
+                    MediaRow.path == path,
+                    MediaRow.last_access_at < used_before,
+                )
+                .values(path=None)
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
     async def mark_expired(self, sha256: str) -> None:
         """The provider refused the URL: it is gone, whatever expiry was announced."""
         async with self.sessions.begin() as s:
             await s.execute(
-                update(MediaRow)
-                .where(MediaRow.sha256 == sha256)
-                .values(source_expires_at=utcnow())
+                update(MediaRow).where(MediaRow.sha256 == sha256).values(source_expires_at=utcnow())
             )
 
     async def cached_bytes(self) -> int:

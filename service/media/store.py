@@ -1,9 +1,10 @@
 """The media cache: the one object the job engine and the HTTP API talk to (SPEC section 7).
 
 - ``fetch_result``: the job engine calls it the moment a provider reports success; it
-  returns only once the video is downloaded, verified, stored and has poster frames, so the
-  job may become ``ready`` (and capture credits) exactly when it returns. Any failure raises
-  ``ReelcraftError(download_failed)``, after which the engine releases the credits.
+  returns only once the video is downloaded, verified, durable and recorded, so the job may
+  become ``ready`` (and capture credits) exactly when it returns. Any failure raises
+  ``ReelcraftError(download_failed)``, after which the engine releases the credits. Poster
+  frames follow a few milliseconds later, in the background.
 - ``ingest_input_image``: uploads of character images.
 - ``path_for`` / ``ensure_available`` / ``thumbnail``: what the API serves (see
   ``responses.serve_file``), re-downloading an evicted video while its provider URL lives.
@@ -20,6 +21,7 @@ import contextlib
 import hashlib
 import logging
 import os
+import time
 from collections.abc import AsyncIterator, Callable, Collection, Coroutine, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -108,6 +110,7 @@ class MediaStore:
         image_limits: ImageLimits = ImageLimits(),  # noqa: B008 (frozen)
         eviction_grace: timedelta = timedelta(minutes=10),
         touch_interval: timedelta = timedelta(seconds=60),
+        eviction_cooldown: timedelta = timedelta(seconds=60),
     ) -> None:
         self.layout = MediaLayout(media_dir)
         self.rows = MediaRows(session_factory(engine))
@@ -119,9 +122,11 @@ class MediaStore:
         self.image_limits = image_limits
         self.eviction_grace = eviction_grace
         self.touch_interval = touch_interval
+        self.eviction_cooldown = eviction_cooldown
         self._locks = _KeyedLocks()
         self._eviction: asyncio.Task[None] | None = None
         self._evict_again = False
+        self._fruitless_pass_at: float | None = None
         self._background: set[asyncio.Task[None]] = set()
         self.layout.ensure()
 
@@ -318,7 +323,8 @@ class MediaStore:
             if status_of(row) is MediaStatus.EXPIRED or row.source_url is None:
                 raise _failed(
                     "expired",
-                    "the file was removed from the cache and its provider link has expired",
+                    "the file was removed from the cache and cannot be downloaded again "
+                    "(its provider link has expired)",
                 )
             url = row.source_url
             try:
@@ -381,19 +387,28 @@ class MediaStore:
             grace=self.eviction_grace,
         )
 
-    async def _remove(self, sha256: str, relative: str) -> bool:
+    async def _remove(self, sha256: str, relative: str, used_before: datetime) -> bool:
         async with self._locks.hold(sha256):
+            # The row first, and only if nobody used the file since the pass looked: a file
+            # handed to a player a moment ago stays. A crash after this leaves an orphan
+            # file, never a row pointing at nothing.
+            if not await self.rows.clear_path_if_unused(sha256, relative, used_before):
+                return False
             try:
                 await asyncio.to_thread(os.unlink, self.layout.absolute(relative))
             except FileNotFoundError:
                 pass
             except OSError:
-                return False  # e.g. open for playback on Windows: try again next pass
-            await self.rows.set_path(sha256, None)
+                # e.g. open for playback on Windows: keep it, try again on a later pass.
+                await self.rows.set_path(sha256, relative)
+                return False
             return True
 
     def _schedule_eviction(self) -> None:
         """Evict in the background, one pass at a time, so ``ready`` is not delayed by it."""
+        quiet = self._fruitless_pass_at
+        if quiet is not None and time.monotonic() < quiet + self.eviction_cooldown.total_seconds():
+            return
         if self._eviction is not None and not self._eviction.done():
             self._evict_again = True  # files arrived during the pass: run once more after it
             return
@@ -403,10 +418,18 @@ class MediaStore:
         while True:
             self._evict_again = False
             report = await self.evict_to_budget()
+            if report.over_budget_bytes and not report.evicted:
+                # Everything left is pinned: scanning again after every download would find
+                # the same. Look again in a while (pins end when users discard posts).
+                self._fruitless_pass_at = time.monotonic()
+            else:
+                self._fruitless_pass_at = None
             if report.evicted or report.over_budget_bytes:
                 log.info(
                     "media cache: evicted %d files, %d bytes cached, %d over budget (pinned)",
-                    len(report.evicted), report.cached_bytes_after, report.over_budget_bytes,
+                    len(report.evicted),
+                    report.cached_bytes_after,
+                    report.over_budget_bytes,
                 )
             if not self._evict_again:
                 return

@@ -173,6 +173,12 @@ def status_error(
                              retry_after_s=retry_after_s, **common)
     if policy or (policy is None and looks_like_policy(message)):
         return ProviderError(ErrorCode.CONTENT_POLICY, message, **common)
-    if status in (400, 404, 409, 413, 415, 422):
+    if status == 404:
+        if submit:
+            return ProviderError(ErrorCode.MODEL_UNAVAILABLE,
+                                 f"the provider does not offer this model: {message}", **common)
+        return ProviderError(ErrorCode.PROVIDER_ERROR,
+                             f"the provider no longer knows this task: {message}", **common)
+    if status in (400, 409, 413, 415, 422):
         return ProviderError(ErrorCode.INVALID_INPUT, message, **common)
     return ProviderError(ErrorCode.PROVIDER_ERROR, message, **common)

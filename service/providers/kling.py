@@ -52,8 +52,11 @@ def _code_error(code: int, message: str, resp: httpx.Response, *, submit: bool) 
                              retry_after_s=retry_after(resp), **common)
     if code in (1300, 1301):
         return ProviderError(ErrorCode.CONTENT_POLICY, message, **common)
-    if 1200 <= code <= 1203:
+    if code in (1200, 1201):
         return ProviderError(ErrorCode.INVALID_INPUT, message, **common)
+    if code in (1202, 1203):  # method or resource (model, task) not found
+        return ProviderError(ErrorCode.MODEL_UNAVAILABLE if submit else ErrorCode.PROVIDER_ERROR,
+                             message, **common)
     if code == 5002:
         return ProviderError(ErrorCode.PROVIDER_TIMEOUT, message, transient=True,
                              outcome_unknown=submit, **common)
@@ -140,7 +143,7 @@ class KlingAdapter(ProviderAdapter):
             data = await self._call(
                 "GET", f"{self.endpoint.root}/v1/videos/image2video/{req.client_request_id}")
         except ProviderError as exc:
-            if exc.code is ErrorCode.INVALID_INPUT:
+            if exc.http_status == 404:
                 return None  # not found: the submit never arrived
             raise
         return self._handle(req.route.name, req.route.provider_model, data)

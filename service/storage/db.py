@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -86,3 +88,28 @@ async def open_database(url: str, *, migrate: bool = True) -> AsyncIterator[Asyn
         yield engine
     finally:
         await engine.dispose()
+
+
+_GATES: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def write_gate(engine: AsyncEngine) -> contextlib.AbstractAsyncContextManager[object]:
+    """Serialise this process's SQLite write transactions on one asyncio lock.
+
+    SQLite admits one writer at a time; writers from several pooled connections otherwise
+    meet in SQLite's busy handler, which sleeps 1-100 ms per retry. Waiting on an asyncio
+    lock instead costs nothing. PostgreSQL needs no gate (row locks)."""
+    if engine.dialect.name != "sqlite":
+        return contextlib.nullcontext()
+    gate = _GATES.get(engine.sync_engine)
+    if gate is None:
+        gate = _GATES[engine.sync_engine] = asyncio.Lock()
+    return gate
+
+
+@contextlib.asynccontextmanager
+async def writing(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A write transaction through the process's write gate."""
+    engine = sessions.kw["bind"]
+    async with write_gate(engine), sessions.begin() as session:
+        yield session

@@ -65,7 +65,9 @@ async def _alive(info: ServiceFile) -> ServiceClient | None:
         return None
 
 
-def spawn_service(data_dir: Path, *, extra_args: list[str] | None = None) -> subprocess.Popen[bytes]:
+def spawn_service(
+    data_dir: Path, *, extra_args: list[str] | None = None
+) -> subprocess.Popen[bytes]:
     log = (data_dir / "logs").resolve()
     log.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "reelcraft", "--data-dir", str(data_dir), "service"]

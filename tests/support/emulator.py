@@ -32,8 +32,13 @@ body), corrupt_download (same length, garbled bytes), timing (queue_s=, render_s
 flat_envelope (Pollo's unwrapped envelope). Download faults default to times=1, so the
 retry or Range resume that follows succeeds.
 
+Outcome markers (content_policy_at_result, render_failure, cancelled, stuck) hold for every
+submit of their prompt, unless they say `times=N`: `[emulator:render_failure?times=1]` fails
+the first render and lets the runner's retry succeed.
+
 Renders are cached on disk by content (`render_dir`, shared by default), so tests that ask
-for the same image, duration and size render once per machine.
+for the same image, duration and size render once per machine. `state_dir=` keeps tasks
+across a restart; restart with the same `key` and `port=emu.port` and old handles work.
 """
 
 from __future__ import annotations
@@ -55,6 +60,10 @@ class RunningEmulator:
     base_url: str
     key: str
     server: EmulatorServer
+
+    @property
+    def port(self) -> int:
+        return self.server.port
 
     @property
     def state(self) -> EmulatorState:
@@ -85,6 +94,8 @@ def running_emulator(
     render_s: float = 0.3,
     render_dir: Path | None = None,
     url_ttl_s: float = 3600.0,
+    state_dir: Path | None = None,
+    port: int = 0,
 ) -> Iterator[RunningEmulator]:
     config = EmulatorConfig(
         key=key or f"emu-test-{secrets.token_hex(8)}",
@@ -94,8 +105,9 @@ def running_emulator(
         render_dir=render_dir or default_render_dir(),
         url_ttl_s=url_ttl_s,
         max_hang_s=30.0,
+        state_dir=state_dir,
     )
-    with EmulatorServer(config) as server:
+    with EmulatorServer(config, port=port) as server:
         yield RunningEmulator(base_url=server.base_url, key=config.key, server=server)
 
 

@@ -39,6 +39,7 @@ class ServiceProcess:
     token: str = ""
 
     def start(self, timeout: float = 30.0) -> ServiceProcess:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
         service_file = self.data_dir / "service.json"
         service_file.unlink(missing_ok=True)
         log = (self.data_dir / "service-test.log").open("ab")

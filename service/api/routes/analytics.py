@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 
 from service.api.auth import Principal, creator
+from service.storage.db import writing
 from service.storage.tables import AnalyticsEventRow
 from shared.api_schemas import TrackingEvent
 
@@ -19,5 +20,5 @@ async def track(
 ) -> None:
     ctx = request.app.state.ctx
     data = {k: v for k, v in event.data.items() if k.lower() not in {"prompt", "prompttext"}}
-    async with ctx.sessions.begin() as session:
+    async with writing(ctx.sessions) as session:
         session.add(AnalyticsEventRow(name=event.name, user_id=who.user_id, data=data))

@@ -16,9 +16,7 @@ router = APIRouter()
 
 
 @router.get("/health", response_model=Health)
-async def health(
-    request: Request, who: Annotated[Principal, Depends(authenticate)]
-) -> Health:
+async def health(request: Request, who: Annotated[Principal, Depends(authenticate)]) -> Health:
     ctx = request.app.state.ctx
     return Health(
         version=ctx.version,
@@ -73,6 +71,7 @@ async def quotes(
     request: Request, body: QuoteBody, _: Annotated[Principal, Depends(creator)]
 ) -> Quote:
     ctx = request.app.state.ctx
-    q: Quote = await ctx.jobs.live_quote(body.model, body.duration_s, body.resolution,
-                                         body.price_book)
+    q: Quote = await ctx.jobs.live_quote(
+        body.model, body.duration_s, body.resolution, body.price_book
+    )
     return q

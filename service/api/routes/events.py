@@ -23,7 +23,9 @@ def _frame(event_type: str, data: object) -> bytes:
 
 
 @router.get("/events")
-async def events(request: Request, who: Annotated[Principal, Depends(creator)]) -> StreamingResponse:
+async def events(
+    request: Request, who: Annotated[Principal, Depends(creator)]
+) -> StreamingResponse:
     ctx = request.app.state.ctx
     everyone = who.has(Role.SUPPORT) and request.query_params.get("all") == "1"
 

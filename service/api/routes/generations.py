@@ -81,9 +81,7 @@ async def list_generations(
 
 @router.get("/{generation_id}", response_model=Generation)
 async def get_generation(request: Request, generation_id: uuid.UUID, who: Creator) -> Generation:
-    generation: Generation = await request.app.state.ctx.jobs.get(
-        _scope(who), str(generation_id)
-    )
+    generation: Generation = await request.app.state.ctx.jobs.get(_scope(who), str(generation_id))
     return generation
 
 
@@ -156,7 +154,5 @@ async def thumbnail(
     generation = await ctx.jobs.get(_scope(who), str(generation_id))
     if generation.media_sha256 is None:
         raise not_found("thumbnail (the generation is not ready)")
-    response: Response = await ctx.media_api.serve_thumbnail(
-        request, generation.media_sha256, size
-    )
+    response: Response = await ctx.media_api.serve_thumbnail(request, generation.media_sha256, size)
     return response

@@ -11,9 +11,12 @@ In-process (the service's demo mode, tests):
     emulator.stop()
 
 From a shell: `reelcraft emulator [--host] [--port] [--key K] [--scenario S]`.
+`EmulatorConfig(state_dir=...)` (`--state-dir`) keeps tasks across restarts (persist.py):
+restart on the same port with the same key and handles persisted by the service still work.
 Fault injection: see `faults.py` (spec syntax, kinds) and `control.py` (`/_emulator/*`).
 
-Modules: core (config, tasks, clock-driven states), faults, protocol (shared helpers and
-error dialects), render (PyAV), files (signed URLs, Range, download faults), control,
-app (the ASGI app), server (uvicorn on a thread), one module per provider.
+Modules: core (config, tasks, clock-driven states), persist (the task journal), faults,
+protocol (shared helpers and error dialects), render (PyAV), files (signed URLs, Range,
+download faults), control, app (the ASGI app), server (uvicorn on a thread), and one
+module per provider.
 """

@@ -9,12 +9,23 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import inspect
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
-from service.providers.emulator import control, fal, files, gemini, kie, kling, pollo, runway
+from service.providers.emulator import (
+    control,
+    fal,
+    files,
+    gemini,
+    kie,
+    kling,
+    pollo,
+    render,
+    runway,
+)
 from service.providers.emulator.core import EmulatorConfig, EmulatorState
 
 _STRIPE_MODULE = "service.providers.emulator.stripe_api"
@@ -41,6 +52,8 @@ def create_app(config: EmulatorConfig | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        threading.Thread(target=render.warm_up, name="emulator-warm-up", daemon=True).start()
+        state.restore()
         try:
             yield
         finally:

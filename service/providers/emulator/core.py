@@ -18,7 +18,7 @@ import threading
 import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,8 @@ from service.providers.emulator.faults import (
     take_first,
 )
 from service.providers.emulator.files import FileStore
-from service.providers.emulator.render import RenderCache, RenderSpec
+from service.providers.emulator.persist import TaskJournal
+from service.providers.emulator.render import RenderCache, RenderError, RenderSpec
 from shared.logging import register_secret
 
 DEMO_KEY = "reelcraft-demo-key-0000"
@@ -59,6 +60,8 @@ class EmulatorConfig:
     public_base_url: str = "http://127.0.0.1:8765"
     render_dir: Path = field(default_factory=default_render_dir)
     url_ttl_s: float = 3600.0
+    # Where tasks survive a restart (persist.py); None keeps everything in memory.
+    state_dir: Path | None = None
     # Upper bound for a `hang` fault without `seconds`: long enough for any client timeout.
     max_hang_s: float = 600.0
 
@@ -170,7 +173,10 @@ class EmulatorState:
         self._order: defaultdict[str, list[Task]] = defaultdict(list)
         self._max_queue_s = 0.0
         self.renders = RenderCache(config.render_dir)
-        self.files = FileStore(self)
+        self.journal = TaskJournal(config.state_dir) if config.state_dir else None
+        self.files = FileStore(self, self.journal.signing_key() if self.journal else None)
+        # Other names a provider lets clients use for a task (Kling's external_task_id).
+        self.aliases: dict[tuple[str, str], Task] = {}
         self.executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="emulator-render")
         # Set from the thread that stops the server; long waits (hang, streams) watch it.
         self.shutting_down = threading.Event()
@@ -220,7 +226,10 @@ class EmulatorState:
             if fault.kind is FaultKind.TIMING:
                 queue_s = fault.param("queue_s", queue_s)
                 render_s = fault.param("render_s", render_s)
-        outcome = next((f.kind for f in markers if f.kind in OUTCOME_FAULTS), None)
+        # An outcome marker holds for every submit of its prompt unless it says `times=N`:
+        # then the Nth+1 re-submit (the runner's automatic retry) renders normally.
+        outcome = next((f.kind for f in markers if f.kind in OUTCOME_FAULTS and (
+            f.times is None or self.faults.take_marker(provider, prompt, f))), None)
         if outcome is None:
             for kind in (FaultKind.CONTENT_POLICY_AT_RESULT, FaultKind.RENDER_FAILURE,
                          FaultKind.CANCELLED, FaultKind.STUCK):
@@ -242,19 +251,66 @@ class EmulatorState:
             body=body,
             extra=extra or {},
         )
-        if outcome is None:
-            loop = asyncio.get_running_loop()
-            task.render = loop.run_in_executor(
-                self.executor, self.renders.get_or_render, image, spec
-            )
-        self.tasks[(provider, task.id)] = task
-        task.seq = len(self._order[provider])
-        self._order[provider].append(task)
-        self._max_queue_s = max(self._max_queue_s, task.queue_s)
+        self._register(task, image)
+        if self.journal is not None:
+            self.journal.append({
+                "event": "create", "provider": provider, "id": task.id, "model": model,
+                "prompt": prompt, "spec": asdict(spec), "created_epoch": task.created_epoch,
+                "queue_s": task.queue_s, "render_s": task.render_s,
+                "outcome": outcome.value if outcome else None, "body": body,
+                "extra": task.extra, "image": self.journal.save_image(image),
+            })
         log.info("emulator: %s task %s for %s, %sx%s %gs%s", provider, task.id, model,
                  spec.width, spec.height, spec.duration_s,
                  f", outcome {outcome.value}" if outcome else "")
         return task
+
+    def _register(self, task: Task, image: bytes | None) -> None:
+        if task.outcome is None:
+            loop = asyncio.get_running_loop()
+            if image is None:
+                task.render = loop.create_future()
+                task.render.set_exception(RenderError("the input image was lost"))
+            else:
+                task.render = loop.run_in_executor(
+                    self.executor, self.renders.get_or_render, image, task.spec
+                )
+        self.tasks[(task.provider, task.id)] = task
+        task.seq = len(self._order[task.provider])
+        self._order[task.provider].append(task)
+        self._max_queue_s = max(self._max_queue_s, task.queue_s)
+        alias = task.extra.get("external_task_id")
+        if alias:
+            self.aliases[(task.provider, str(alias))] = task
+
+    def restore(self) -> int:
+        """Reload journalled tasks (call on the running loop, before serving)."""
+        if self.journal is None:
+            return 0
+        records = self.journal.replay()
+        now, mono = time.time(), time.monotonic()
+        for rec in records:
+            try:
+                outcome = FaultKind(rec["outcome"]) if rec.get("outcome") else None
+                task = Task(
+                    id=rec["id"], provider=rec["provider"], model=rec["model"],
+                    prompt=rec["prompt"], spec=RenderSpec(**rec["spec"]),
+                    created=mono - (now - rec["created_epoch"]),
+                    created_epoch=rec["created_epoch"], queue_s=rec["queue_s"],
+                    render_s=rec["render_s"], outcome=outcome,
+                    faults=[f for f in markers_in(rec["prompt"]) if f.kind not in OUTCOME_FAULTS],
+                    body=rec.get("body") or {}, extra=rec.get("extra") or {},
+                    deleted=bool(rec.get("deleted")),
+                )
+            except (KeyError, TypeError, ValueError) as exc:
+                log.warning("emulator journal: skipping a task record (%s)", exc)
+                continue
+            if rec.get("cancelled_epoch"):
+                task.cancelled_epoch = rec["cancelled_epoch"]
+                task.cancelled_at = mono - (now - task.cancelled_epoch)
+            self._register(task, self.journal.load_image(rec.get("image", "")))
+        log.info("emulator: restored %d tasks from %s", len(records), self.journal.directory)
+        return len(records)
 
     def cancel(self, task: Task) -> bool:
         """Cancel a task that has not finished; False if it already had."""
@@ -262,7 +318,17 @@ class EmulatorState:
             return False
         task.cancelled_at = time.monotonic()
         task.cancelled_epoch = time.time()
+        self._journal_update(task, cancelled_epoch=task.cancelled_epoch)
         return True
+
+    def delete(self, task: Task) -> None:
+        task.deleted = True
+        self._journal_update(task, deleted=True)
+
+    def _journal_update(self, task: Task, **fields: object) -> None:
+        if self.journal is not None:
+            self.journal.append({"event": "update", "provider": task.provider, "id": task.id,
+                                 **fields})
 
     def submit_marker_fault(self, provider: str, prompt: str, kinds: frozenset[FaultKind]
                             ) -> Fault | None:

@@ -180,10 +180,6 @@ def markers_in(prompt: str) -> list[Fault]:
     return [parse_spec(m) for m in _MARKER.findall(prompt or "")]
 
 
-def strip_markers(prompt: str) -> str:
-    return _MARKER.sub("", prompt or "").strip()
-
-
 # Named scenarios for `--scenario NAME` (anything else is read as a list of specs).
 SCENARIOS: dict[str, str] = {
     "happy": "",

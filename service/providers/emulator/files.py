@@ -62,14 +62,13 @@ class FileEntry:
 
 
 class FileStore:
-    def __init__(self, state: EmulatorState) -> None:
+    def __init__(self, state: EmulatorState, signing_key: bytes | None = None) -> None:
         self._state = state
         self._entries: dict[str, FileEntry] = {}
-        self._signing_key = secrets.token_bytes(32)
+        self._signing_key = signing_key or secrets.token_bytes(32)
 
     def entry_for(self, task: Task, index: int = 0, filename: str = "output.mp4") -> FileEntry:
-        token = hmac.new(self._signing_key, f"{task.provider}/{task.id}/{index}".encode(),
-                         hashlib.sha256).hexdigest()[:24]
+        token = self._token(task, index)
         entry = self._entries.get(token)
         if entry is None:
             entry = self._entries[token] = FileEntry(token, task, index, filename)
@@ -77,7 +76,16 @@ class FileStore:
 
     def get(self, token: str) -> FileEntry | None:
         entry = self._entries.get(token)
+        if entry is None:
+            # Tokens are derived from the task, so after a restart (same signing key) a URL
+            # handed out earlier still resolves: find its task among the restored ones.
+            entry = next((self.entry_for(t) for t in list(self._state.tasks.values())
+                          if self._token(t, 0) == token), None)
         return None if entry is None or entry.task.deleted else entry
+
+    def _token(self, task: Task, index: int) -> str:
+        return hmac.new(self._signing_key, f"{task.provider}/{task.id}/{index}".encode(),
+                        hashlib.sha256).hexdigest()[:24]
 
     def url_expired_now(self, task: Task) -> bool:
         """Whether the URL being handed out now should already be expired (expired_url fault)."""
@@ -95,9 +103,6 @@ class FileStore:
         return self._state.url(
             f"/cdn/{task.provider}/{entry.token}/{filename}?Expires={expires}&Signature={sig}"
         )
-
-    def expires_at(self) -> float:
-        return time.time() + self._state.config.url_ttl_s
 
     def _sign(self, token: str, expires: int) -> str:
         return hmac.new(self._signing_key, f"{token}:{expires}".encode(),

@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse, Response
 
 from service.providers.emulator.core import EmulatorState, Failure, Task, TaskState
 from service.providers.emulator.faults import Phase
-from service.providers.emulator.files import serve_file
+from service.providers.emulator.files import FileEntry, serve_file
 from service.providers.emulator.protocol import (
     ErrorKind,
     InputError,
@@ -86,14 +86,20 @@ def operation(state: EmulatorState, task: Task) -> dict[str, Any]:
     elif snap.state is TaskState.FAILED:
         body["error"] = {"code": 13, "message": snap.message}
     else:
-        entry = state.files.entry_for(task)
-        if entry.expires_at is None:
-            expired = state.files.url_expired_now(task)
-            entry.expires_at = time.time() + (-60 if expired else FILE_TTL_S)
+        entry = _file_entry(state, task)
         uri = state.url(f"/v1beta/files/{entry.token}:download?alt=media")
         body["response"] = {"@type": _RESPONSE_TYPE, "generateVideoResponse": {
             "generatedSamples": [{"video": {"uri": uri}}]}}
     return body
+
+
+def _file_entry(state: EmulatorState, task: Task) -> FileEntry:
+    """The task's file, whose two-day lifetime starts when it is first handed out."""
+    entry = state.files.entry_for(task)
+    if entry.expires_at is None:
+        expired = state.files.url_expired_now(task)
+        entry.expires_at = time.time() + (-60 if expired else FILE_TTL_S)
+    return entry
 
 
 def create_router(state: EmulatorState) -> APIRouter:
@@ -186,6 +192,9 @@ def create_router(state: EmulatorState) -> APIRouter:
         if (err := auth_error(request)) is not None:
             return err
         entry = state.files.get(file_id)
+        if entry is not None and entry.task.provider == PROVIDER and entry.expires_at is None \
+                and state.snapshot(entry.task).state is TaskState.SUCCEEDED:
+            entry = _file_entry(state, entry.task)  # handed out before a restart
         if entry is None or entry.task.provider != PROVIDER or entry.expires_at is None \
                 or entry.expires_at < time.time():
             return dialect.error(ErrorKind.NOT_FOUND, f"File files/{file_id} was not found.")

@@ -93,7 +93,6 @@ def _ok(data: Any) -> JSONResponse:
 def create_router(state: EmulatorState) -> APIRouter:
     router = APIRouter(prefix="/v1/videos/image2video")
     dialect = KlingDialect()
-    by_external: dict[str, Task] = {}
 
     def auth_error(request: Request) -> Response | None:
         header = request.headers.get("authorization", "")
@@ -149,7 +148,7 @@ def create_router(state: EmulatorState) -> APIRouter:
                                aspect_ratio=None, audio=sound == "on", route=route)
             external = body.get("external_task_id")
             if external is not None and (not isinstance(external, str)
-                                         or external in by_external):
+                                         or (PROVIDER, external) in state.aliases):
                 raise InputError("external_task_id must be a unique string")
         except InputError as exc:
             return dialect.error(ErrorKind.INVALID_INPUT, str(exc))
@@ -158,8 +157,6 @@ def create_router(state: EmulatorState) -> APIRouter:
                                  spec=spec, body=recorded,
                                  task_id=str(860_000_000_000_000_000 + secrets.randbelow(10**17)),
                                  extra={"external_task_id": external or ""})
-        if external:
-            by_external[external] = task
         data = task_data(state, task)
         return _ok({k: data[k] for k in ("task_id", "task_status", "task_info", "created_at",
                                          "updated_at")})
@@ -168,7 +165,9 @@ def create_router(state: EmulatorState) -> APIRouter:
     async def query(task_id: str, request: Request) -> Response:
         if (err := auth_error(request)) is not None:
             return err
-        task = state.get(PROVIDER, task_id) or by_external.get(task_id)
+        task = state.get(PROVIDER, task_id) or state.aliases.get((PROVIDER, task_id))
+        if task is not None and task.deleted:
+            task = None
         if task is None:
             return dialect.error(ErrorKind.NOT_FOUND, "task not found")
         if (fault := await http_fault(state, dialect, request, Phase.STATUS, task=task)):

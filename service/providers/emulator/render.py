@@ -18,10 +18,13 @@ import threading
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import av
-import numpy as np
-from PIL import Image, ImageOps
+if TYPE_CHECKING:
+    import numpy as np
+
+# numpy, Pillow and PyAV are imported where used: together they are a third of a second of
+# start-up that `reelcraft emulator` must not pay before it answers (warm_up loads them).
 
 FPS = 30
 SAMPLE_RATE = 48_000
@@ -79,7 +82,16 @@ def nearest_aspect(width: int, height: int) -> str:
     return min(options, key=lambda k: abs(math.log(options[k] / ratio)))
 
 
+def warm_up() -> None:
+    """Import the media libraries ahead of the first request (run on a daemon thread)."""
+    import av  # noqa: F401
+    import numpy  # noqa: F401
+    from PIL import Image  # noqa: F401
+
+
 def image_size(image: bytes) -> tuple[int, int]:
+    from PIL import Image
+
     try:
         with Image.open(io.BytesIO(image)) as im:
             return im.size
@@ -92,6 +104,9 @@ def _even(x: float) -> int:
 
 
 def _prepare_planes(image: bytes, spec: RenderSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    import numpy as np
+    from PIL import Image, ImageOps
+
     try:
         with Image.open(io.BytesIO(image)) as source:
             big_w, big_h = _even(spec.width * _PAN_MARGIN), _even(spec.height * _PAN_MARGIN)
@@ -112,6 +127,8 @@ def _prepare_planes(image: bytes, spec: RenderSpec) -> tuple[np.ndarray, np.ndar
 
 def _tone(spec: RenderSpec) -> np.ndarray:
     """A soft two-note chime, audible but not harsh, as planar float32 stereo."""
+    import numpy as np
+
     n = round(spec.duration_s * SAMPLE_RATE)
     t = np.arange(n, dtype=np.float32) / SAMPLE_RATE
     freq = np.where((t % 1.0) < 0.5, 440.0, 660.0).astype(np.float32)
@@ -123,6 +140,9 @@ def _tone(spec: RenderSpec) -> np.ndarray:
 
 def render_video(image: bytes, spec: RenderSpec, out: Path) -> None:
     """Encode `spec` from `image` into `out` (written in place; callers use a temp name)."""
+    import av
+    import numpy as np
+
     y_src, u_src, v_src = _prepare_planes(image, spec)
     w, h = spec.width, spec.height
     max_x, max_y = y_src.shape[1] - w, y_src.shape[0] - h

@@ -164,7 +164,7 @@ def create_router(state: EmulatorState) -> APIRouter:
         if (fault := await http_fault(state, dialect, request, Phase.CANCEL, task=task)):
             return fault
         if not state.cancel(task):
-            task.deleted = True
+            state.delete(task)
         return Response(status_code=204)
 
     return router

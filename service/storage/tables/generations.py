@@ -18,6 +18,9 @@ class GenerationRow(Base):
         UniqueConstraint("user_id", "client_request_id", name="uq_generations_client_request"),
         Index("ix_generations_user_created", "user_id", "created_at", "id"),
         Index("ix_generations_state_next_poll", "state", "next_poll_at"),
+        # Live generations per user (the concurrency limit, checked on every POST).
+        Index("ix_generations_user_state", "user_id", "state"),
+        Index("ix_generations_media", "media_sha256"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

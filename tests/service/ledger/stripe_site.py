@@ -87,7 +87,9 @@ def _app(site_url: str, state: dict[str, StripeSite]) -> FastAPI:
 
 @asynccontextmanager
 async def stripe_site(*, subscribe: bool = True) -> AsyncIterator[StripeSite]:
-    sock = socket.socket()
+    # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on connections accepted from a
+    # socket whose proto is TCP; with proto 0, Nagle holds every response body ~40 ms.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
     base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     state: dict[str, StripeSite] = {}

@@ -119,7 +119,8 @@ class Workload:
                 return self.ledger.capture(tid, hold.id, amount)
 
             def altered() -> Awaitable[Transfer]:
-                return self.ledger.capture(tid, hold.id, hold.amount - 1 if amount else 1)
+                # Whole instead of part, or part instead of whole: never the same body.
+                return self.ledger.capture(tid, hold.id, None if amount else 1)
 
         result = await call()
         after = await self.balance(user)

@@ -57,8 +57,9 @@ def make_clip(
     return path
 
 
-def image_bytes(fmt: str, size: tuple[int, int] = (640, 480), mode: str = "RGB", **save: object
-                ) -> bytes:
+def image_bytes(
+    fmt: str, size: tuple[int, int] = (640, 480), mode: str = "RGB", **save: object
+) -> bytes:
     """A real image with some structure (so JPEG/WebP encoders have something to encode)."""
     w, h = size
     x = np.linspace(0, 255, w, dtype=np.uint8)[None, :].repeat(h, 0)
@@ -73,8 +74,11 @@ def image_bytes(fmt: str, size: tuple[int, int] = (640, 480), mode: str = "RGB",
 
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(
-        ">I", zlib.crc32(kind + data) & 0xFFFFFFFF
+    return (
+        struct.pack(">I", len(data))
+        + kind
+        + data
+        + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
     )
 
 

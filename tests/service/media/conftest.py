@@ -88,8 +88,14 @@ async def render_on_emulator(
     submitted = await client.post(
         f"{emu.base_url}/fal-ai/veo3.1/image-to-video",
         headers=auth,
-        json={"prompt": f"a slow turn {markers}", "image_url": image, "duration": "4s",
-              "resolution": "720p", "aspect_ratio": "16:9", "generate_audio": True},
+        json={
+            "prompt": f"a slow turn {markers}",
+            "image_url": image,
+            "duration": "4s",
+            "resolution": "720p",
+            "aspect_ratio": "16:9",
+            "generate_audio": True,
+        },
     )
     submitted.raise_for_status()
     urls = submitted.json()

@@ -30,15 +30,21 @@ async def _veo_on_gemini(emulator: RunningEmulator, client: httpx.AsyncClient) -
 
 
 async def test_gemini_result_downloads_with_the_adapters_key(
-    store: MediaStore, client: httpx.AsyncClient, emulator: RunningEmulator,
+    store: MediaStore,
+    client: httpx.AsyncClient,
+    emulator: RunningEmulator,
     reference_sha256: str,
 ) -> None:
     adapter = await _veo_on_gemini(emulator, client)
     route = next(r for r in shipped_catalogue().model("veo-3.1").routes if r.name == "gemini")
     handle = await adapter.submit(
         SubmitRequest(
-            route=route, prompt="a slow turn", duration_s=4, resolution="720p",
-            aspect_ratio="16:9", image=InputImage(data=SAMPLE_IMAGE.read_bytes()),
+            route=route,
+            prompt="a slow turn",
+            duration_s=4,
+            resolution="720p",
+            aspect_ratio="16:9",
+            image=InputImage(data=SAMPLE_IMAGE.read_bytes()),
         )
     )
     for _ in range(500):
@@ -55,7 +61,9 @@ async def test_gemini_result_downloads_with_the_adapters_key(
     assert err.value.detail["reason"] == "unauthorized" and err.value.detail["attempts"] == 1
 
     info = await store.fetch_result(
-        result.video_url, headers=result.auth_headers(), expected_size=result.size_bytes,
+        result.video_url,
+        headers=result.auth_headers(),
+        expected_size=result.size_bytes,
         source_expires_at=result.expires_at,
     )
     # Same image and settings as the fal render: the emulator renders once, same bytes.

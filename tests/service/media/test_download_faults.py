@@ -25,9 +25,7 @@ from tests.service.media.conftest import FAST, files_under, render_on_emulator
 from tests.support.emulator import RunningEmulator
 
 
-async def _download(
-    client: httpx.AsyncClient, url: str, dest: Path, **kwargs: object
-) -> Transfer:
+async def _download(client: httpx.AsyncClient, url: str, dest: Path, **kwargs: object) -> Transfer:
     kwargs.setdefault("policy", FAST)
     transfer, _ = await download(client, url, dest, verify=verify_playable, **kwargs)  # type: ignore[arg-type]
     return transfer
@@ -39,8 +37,11 @@ def _assert_nothing_cached(media_dir: Path) -> None:
 
 
 async def test_clean_result_is_stored_verified_with_metadata_and_posters(
-    store: MediaStore, client: httpx.AsyncClient, emulator: RunningEmulator,
-    reference_sha256: str, media_dir: Path,
+    store: MediaStore,
+    client: httpx.AsyncClient,
+    emulator: RunningEmulator,
+    reference_sha256: str,
+    media_dir: Path,
 ) -> None:
     result = await render_on_emulator(emulator, client)
     info = await store.fetch_result(result.url, expected_size=result.size)
@@ -65,8 +66,11 @@ async def test_clean_result_is_stored_verified_with_metadata_and_posters(
 
 @pytest.mark.parametrize("fault", ["truncated_download", "dropped_download"])
 async def test_broken_connection_resumes_from_the_last_byte_received(
-    client: httpx.AsyncClient, emulator: RunningEmulator, reference_sha256: str,
-    tmp_path: Path, fault: str,
+    client: httpx.AsyncClient,
+    emulator: RunningEmulator,
+    reference_sha256: str,
+    tmp_path: Path,
+    fault: str,
 ) -> None:
     result = await render_on_emulator(emulator, client, f"[emulator:{fault}]")
     transfer = await _download(client, result.url, tmp_path / "v.part")
@@ -80,8 +84,11 @@ async def test_broken_connection_resumes_from_the_last_byte_received(
 
 
 async def test_truncated_body_through_the_store_ends_cached_and_intact(
-    store: MediaStore, client: httpx.AsyncClient, emulator: RunningEmulator,
-    reference_sha256: str, media_dir: Path,
+    store: MediaStore,
+    client: httpx.AsyncClient,
+    emulator: RunningEmulator,
+    reference_sha256: str,
+    media_dir: Path,
 ) -> None:
     result = await render_on_emulator(emulator, client, "[emulator:truncated_download]")
     info = await store.fetch_result(result.url, expected_size=result.size)
@@ -93,14 +100,19 @@ async def test_truncated_body_through_the_store_ends_cached_and_intact(
 
 @pytest.mark.parametrize("size_known", [True, False], ids=["size-known", "size-unknown"])
 async def test_wrong_length_is_caught_and_fetched_again(
-    client: httpx.AsyncClient, emulator: RunningEmulator, reference_sha256: str,
-    tmp_path: Path, size_known: bool,
+    client: httpx.AsyncClient,
+    emulator: RunningEmulator,
+    reference_sha256: str,
+    tmp_path: Path,
+    size_known: bool,
 ) -> None:
     # A shorter Content-Length with a matching body is valid HTTP: only the provider's
     # reported size, or the probe finding the file cut off, can tell.
     result = await render_on_emulator(emulator, client, "[emulator:wrong_length]")
     transfer = await _download(
-        client, result.url, tmp_path / "v.part",
+        client,
+        result.url,
+        tmp_path / "v.part",
         expected_size=result.size if size_known else None,
     )
     first, second = transfer.requests
@@ -111,7 +123,10 @@ async def test_wrong_length_is_caught_and_fetched_again(
 
 
 async def test_persistent_wrong_length_fails_and_caches_nothing(
-    store: MediaStore, client: httpx.AsyncClient, emulator: RunningEmulator, media_dir: Path,
+    store: MediaStore,
+    client: httpx.AsyncClient,
+    emulator: RunningEmulator,
+    media_dir: Path,
 ) -> None:
     result = await render_on_emulator(emulator, client, "[emulator:wrong_length?times=inf]")
     with pytest.raises(ReelcraftError) as err:
@@ -124,7 +139,9 @@ async def test_persistent_wrong_length_fails_and_caches_nothing(
 
 
 async def test_corrupt_bytes_once_are_discarded_and_fetched_again(
-    store: MediaStore, client: httpx.AsyncClient, emulator: RunningEmulator,
+    store: MediaStore,
+    client: httpx.AsyncClient,
+    emulator: RunningEmulator,
     reference_sha256: str,
 ) -> None:
     result = await render_on_emulator(emulator, client, "[emulator:corrupt_download]")
@@ -135,7 +152,10 @@ async def test_corrupt_bytes_once_are_discarded_and_fetched_again(
 
 
 async def test_persistently_corrupt_file_is_never_served(
-    store: MediaStore, client: httpx.AsyncClient, emulator: RunningEmulator, media_dir: Path,
+    store: MediaStore,
+    client: httpx.AsyncClient,
+    emulator: RunningEmulator,
+    media_dir: Path,
 ) -> None:
     result = await render_on_emulator(emulator, client, "[emulator:corrupt_download?times=inf]")
     with pytest.raises(ReelcraftError) as err:
@@ -147,7 +167,10 @@ async def test_persistently_corrupt_file_is_never_served(
 
 
 async def test_expired_url_fails_at_once_as_expired(
-    store: MediaStore, client: httpx.AsyncClient, emulator: RunningEmulator, media_dir: Path,
+    store: MediaStore,
+    client: httpx.AsyncClient,
+    emulator: RunningEmulator,
+    media_dir: Path,
 ) -> None:
     result = await render_on_emulator(emulator, client, "[emulator:expired_url]")
     started = time.monotonic()
@@ -161,7 +184,10 @@ async def test_expired_url_fails_at_once_as_expired(
 
 
 async def test_slow_trickle_that_keeps_going_completes(
-    client: httpx.AsyncClient, emulator: RunningEmulator, reference_sha256: str, tmp_path: Path,
+    client: httpx.AsyncClient,
+    emulator: RunningEmulator,
+    reference_sha256: str,
+    tmp_path: Path,
 ) -> None:
     result = await render_on_emulator(
         emulator, client, "[emulator:slow_download?bytes_per_s=200000]"
@@ -177,7 +203,10 @@ async def test_slow_trickle_that_keeps_going_completes(
 
 
 async def test_stalled_trickle_is_abandoned_and_resumed(
-    client: httpx.AsyncClient, emulator: RunningEmulator, reference_sha256: str, tmp_path: Path,
+    client: httpx.AsyncClient,
+    emulator: RunningEmulator,
+    reference_sha256: str,
+    tmp_path: Path,
 ) -> None:
     result = await render_on_emulator(emulator, client, "[emulator:slow_download?bytes_per_s=8000]")
     policy = replace(FAST, min_rate_bytes_per_s=50_000, min_rate_window_s=0.3)
@@ -189,7 +218,10 @@ async def test_stalled_trickle_is_abandoned_and_resumed(
 
 
 async def test_endless_trickle_gives_up_after_three_attempts(
-    store: MediaStore, client: httpx.AsyncClient, emulator: RunningEmulator, media_dir: Path,
+    store: MediaStore,
+    client: httpx.AsyncClient,
+    emulator: RunningEmulator,
+    media_dir: Path,
 ) -> None:
     result = await render_on_emulator(
         emulator, client, "[emulator:slow_download?bytes_per_s=8000&times=inf]"
@@ -205,7 +237,10 @@ async def test_endless_trickle_gives_up_after_three_attempts(
 
 
 async def test_server_errors_and_rate_limits_are_retried_with_backoff(
-    client: httpx.AsyncClient, emulator: RunningEmulator, reference_sha256: str, tmp_path: Path,
+    client: httpx.AsyncClient,
+    emulator: RunningEmulator,
+    reference_sha256: str,
+    tmp_path: Path,
 ) -> None:
     result = await render_on_emulator(
         emulator, client, "[emulator:rate_limited?on=download&retry_after=0.3]"
@@ -226,7 +261,10 @@ async def test_server_errors_and_rate_limits_are_retried_with_backoff(
 
 
 async def test_cancelled_download_leaves_nothing_behind(
-    store: MediaStore, client: httpx.AsyncClient, emulator: RunningEmulator, media_dir: Path,
+    store: MediaStore,
+    client: httpx.AsyncClient,
+    emulator: RunningEmulator,
+    media_dir: Path,
 ) -> None:
     """The user cancels while the video downloads: no partial file, no row, no leak."""
     result = await render_on_emulator(

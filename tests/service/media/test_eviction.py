@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 from pathlib import Path
 
@@ -35,8 +35,13 @@ async def any_engine(any_url: str) -> AsyncIterator[AsyncEngine]:
 def _store(media_dir: Path, engine: AsyncEngine, client: httpx.AsyncClient) -> MediaStore:
     # No grace period and every access counted, so a test can order uses precisely.
     return MediaStore(
-        media_dir, engine, client, budget_bytes=1 << 30, policy=FAST,
-        eviction_grace=timedelta(0), touch_interval=timedelta(0),
+        media_dir,
+        engine,
+        client,
+        budget_bytes=1 << 30,
+        policy=FAST,
+        eviction_grace=timedelta(0),
+        touch_interval=timedelta(0),
     )
 
 
@@ -49,15 +54,23 @@ async def _generation(
             await s.flush()
         s.add(
             GenerationRow(
-                id=str(uuid.uuid4()), user_id="local", client_request_id=str(uuid.uuid4()),
-                model="kling-2.6", request={"input_image_sha256": image, "prompt": ""},
-                state=state, post_state=post_state, media_sha256=media,
+                id=str(uuid.uuid4()),
+                user_id="local",
+                client_request_id=str(uuid.uuid4()),
+                model="kling-2.6",
+                request={"input_image_sha256": image, "prompt": ""},
+                state=state,
+                post_state=post_state,
+                media_sha256=media,
             )
         )
 
 
 async def test_eviction_keeps_everything_the_user_has_not_discarded(
-    media_dir: Path, any_engine: AsyncEngine, client: httpx.AsyncClient, clip_server: ClipServer,
+    media_dir: Path,
+    any_engine: AsyncEngine,
+    client: httpx.AsyncClient,
+    clip_server: ClipServer,
 ) -> None:
     store = _store(media_dir, any_engine, client)
     v = [await store.fetch_result(clip_server.url(f"v{i}.mp4")) for i in range(4)]
@@ -66,8 +79,7 @@ async def test_eviction_keeps_everything_the_user_has_not_discarded(
     kept_input, live_input, discarded_input, unused_input = (x.sha256 for x in imgs)
 
     async def generation(state: str, post_state: str, media: str | None, image: str) -> None:
-        await _generation(any_engine, state=state, post_state=post_state, media=media,
-                          image=image)
+        await _generation(any_engine, state=state, post_state=post_state, media=media, image=image)
 
     await generation("ready", "draft", draft, kept_input)
     await generation("ready", "discarded", discarded, discarded_input)
@@ -89,7 +101,8 @@ async def test_eviction_keeps_everything_the_user_has_not_discarded(
 
 
 async def test_least_recently_used_goes_first_and_only_until_within_budget(
-    store: MediaStore, clip_server: ClipServer,
+    store: MediaStore,
+    clip_server: ClipServer,
 ) -> None:
     store.eviction_grace, store.touch_interval = timedelta(0), timedelta(0)
     a, b, c = [await store.fetch_result(clip_server.url(f"v{i}.mp4")) for i in range(3)]
@@ -104,7 +117,8 @@ async def test_least_recently_used_goes_first_and_only_until_within_budget(
 
 
 async def test_new_files_trigger_eviction_but_never_of_fresh_downloads(
-    store: MediaStore, clip_server: ClipServer,
+    store: MediaStore,
+    clip_server: ClipServer,
 ) -> None:
     """A download is evictable only after a grace period: the job engine records the hash in
     its generation a moment after the download returns."""
@@ -113,7 +127,7 @@ async def test_new_files_trigger_eviction_but_never_of_fresh_downloads(
     await store.aclose()  # let the background pass triggered by the new file finish
     assert (await store.info(first.sha256)).status is MediaStatus.CACHED  # type: ignore[union-attr]
 
-    store.eviction_grace = timedelta(0)
+    store.eviction_grace, store.eviction_cooldown = timedelta(0), timedelta(0)
     second = await store.fetch_result(clip_server.url("v1.mp4"))
     await store.aclose()
     for sha in (first.sha256, second.sha256):
@@ -122,7 +136,9 @@ async def test_new_files_trigger_eviction_but_never_of_fresh_downloads(
 
 
 async def test_evicted_video_is_fetched_again_while_its_url_lives(
-    store: MediaStore, clip_server: ClipServer, media_dir: Path,
+    store: MediaStore,
+    clip_server: ClipServer,
+    media_dir: Path,
 ) -> None:
     store.eviction_grace = timedelta(0)
     info = await store.fetch_result(clip_server.url("v2.mp4"), source_expires_at=None)
@@ -147,7 +163,8 @@ async def test_evicted_video_is_fetched_again_while_its_url_lives(
 
 
 async def test_file_deleted_behind_the_cache_is_fetched_again(
-    store: MediaStore, clip_server: ClipServer,
+    store: MediaStore,
+    clip_server: ClipServer,
 ) -> None:
     info = await store.fetch_result(clip_server.url("v3.mp4"))
     path = await store.path_for(info.sha256)
@@ -159,7 +176,9 @@ async def test_file_deleted_behind_the_cache_is_fetched_again(
 
 
 async def test_store_is_created_from_settings(
-    data_dir: Path, engine: AsyncEngine, client: httpx.AsyncClient,
+    data_dir: Path,
+    engine: AsyncEngine,
+    client: httpx.AsyncClient,
 ) -> None:
     from shared.config import Settings
 
@@ -177,3 +196,31 @@ async def test_store_is_created_from_settings(
     fresh.write_bytes(b"another process")
     await store.start()
     assert not stale.exists() and fresh.exists()
+
+
+async def test_a_cache_full_of_pinned_work_is_not_rescanned_after_every_download(
+    media_dir: Path, engine: AsyncEngine, client: httpx.AsyncClient, clip_server: ClipServer
+) -> None:
+    """Pinned work may exceed the budget; each new file must not cost a full pin scan."""
+    scans: list[int] = []
+
+    async def everything_pinned(candidates: Sequence[str]) -> set[str]:
+        scans.append(len(candidates))
+        return set(candidates)
+
+    store = MediaStore(
+        media_dir,
+        engine,
+        client,
+        budget_bytes=1,
+        policy=FAST,
+        pinned=everything_pinned,
+        eviction_grace=timedelta(0),
+    )
+    for i in range(4):
+        await store.fetch_result(clip_server.url(f"v{i}.mp4"))
+        await store.aclose()
+    assert len(scans) == 1  # the first pass found only pinned files; the rest waited
+    report = await store.evict_to_budget()  # an explicit pass always runs
+    assert report.evicted == [] and report.skipped_pinned == 4 and len(scans) == 2
+    assert report.over_budget_bytes == await store.cached_bytes() - 1

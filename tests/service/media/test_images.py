@@ -110,7 +110,12 @@ def _truncated_png() -> bytes:
         (b"", "empty.png", "is empty"),
     ],
     ids=[
-        "text-named-png", "truncated-png", "30000x30000", "9000x9000", "too-small", "over-20MB",
+        "text-named-png",
+        "truncated-png",
+        "30000x30000",
+        "9000x9000",
+        "too-small",
+        "over-20MB",
         "empty",
     ],
 )

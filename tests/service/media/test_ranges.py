@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import av
 import httpx
@@ -42,8 +43,9 @@ def test_absent_malformed_or_multiple_ranges_mean_the_whole_file(header: str | N
     assert parse_range(header, SIZE) is None
 
 
-@pytest.mark.parametrize(("header", "size"), [("bytes=10000-", SIZE), ("bytes=-0", SIZE),
-                                              ("bytes=0-", 0)])
+@pytest.mark.parametrize(
+    ("header", "size"), [("bytes=10000-", SIZE), ("bytes=-0", SIZE), ("bytes=0-", 0)]
+)
 def test_unsatisfiable_ranges(header: str, size: int) -> None:
     with pytest.raises(RangeNotSatisfiable) as err:
         parse_range(header, size)
@@ -140,3 +142,20 @@ def test_a_player_starts_and_seeks_without_reading_the_whole_file(
     starts = [int(r.split("=")[1].split("-")[0]) for r in seen if r.startswith("bytes=")]
     assert starts[0] == 0
     assert any(s > len(data) // 2 for s in starts)  # jumped to the index at the end
+
+
+async def test_playback_in_progress_survives_eviction(tmp_path: Path) -> None:
+    """The response holds the file open: evicting (unlinking) it mid-stream loses nothing."""
+    from starlette.responses import StreamingResponse
+
+    from service.media import range_response
+
+    clip = make_clip(tmp_path / "c.mp4", width=160, height=120, seconds=1.0)
+    data = clip.read_bytes()
+    resp = range_response(clip, media_type="video/mp4", range_header="bytes=100-", chunk_size=4096)
+    assert isinstance(resp, StreamingResponse) and resp.status_code == 206
+    chunks = resp.body_iterator.__aiter__()
+    received = [await chunks.__anext__()]
+    clip.unlink()
+    received += [chunk async for chunk in chunks]
+    assert b"".join(c if isinstance(c, bytes) else c.encode() for c in received) == data[100:]

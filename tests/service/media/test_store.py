@@ -30,7 +30,8 @@ async def _evict(store: MediaStore, sha: str) -> None:
 
 
 async def test_evicted_video_past_its_known_expiry_is_reported_expired_without_a_request(
-    store: MediaStore, clip_server: ClipServer,
+    store: MediaStore,
+    clip_server: ClipServer,
 ) -> None:
     expires = utcnow() + timedelta(milliseconds=300)
     info = await store.fetch_result(clip_server.url("v0.mp4"), source_expires_at=expires)
@@ -48,7 +49,8 @@ async def test_evicted_video_past_its_known_expiry_is_reported_expired_without_a
 
 
 async def test_provider_refusing_an_evicted_video_marks_it_expired(
-    store: MediaStore, clip_server: ClipServer,
+    store: MediaStore,
+    clip_server: ClipServer,
 ) -> None:
     clip_server.gone.discard("v1.mp4")
     info = await store.fetch_result(clip_server.url("v1.mp4"))  # expiry unknown
@@ -69,7 +71,8 @@ async def test_provider_refusing_an_evicted_video_marks_it_expired(
 
 
 async def test_download_auth_comes_from_the_adapter_and_is_never_stored(
-    store: MediaStore, clip_server: ClipServer,
+    store: MediaStore,
+    clip_server: ClipServer,
 ) -> None:
     url = clip_server.url("keyed-v2.mp4") + f"?key={clip_server.key}&alt=media"
     with pytest.raises(ReelcraftError) as err:
@@ -96,7 +99,9 @@ async def test_download_auth_comes_from_the_adapter_and_is_never_stored(
 
 
 async def test_same_result_twice_is_one_file_and_one_row(
-    store: MediaStore, clip_server: ClipServer, media_dir: Path,
+    store: MediaStore,
+    clip_server: ClipServer,
+    media_dir: Path,
 ) -> None:
     first, second = await asyncio.gather(
         store.fetch_result(clip_server.url("v3.mp4")), store.fetch_result(clip_server.url("v3.mp4"))
@@ -109,7 +114,8 @@ async def test_same_result_twice_is_one_file_and_one_row(
 
 
 async def test_concurrent_viewers_of_an_evicted_video_share_one_download(
-    store: MediaStore, clip_server: ClipServer,
+    store: MediaStore,
+    clip_server: ClipServer,
 ) -> None:
     info = await store.fetch_result(clip_server.url("v0.mp4"))
     await _evict(store, info.sha256)

@@ -1,6 +1,6 @@
 """Fixtures for the provider tests: one emulator for the session, a character image served
 over HTTP, adapters built on a short-timeout client, and a log capture that the last test
-of this directory scans for secrets."""
+of this directory scans for secrets (test_zz_no_secrets_in_logs.py)."""
 
 from __future__ import annotations
 
@@ -23,13 +23,20 @@ TEST_TIMEOUT = httpx.Timeout(connect=2.0, read=1.5, write=2.0, pool=2.0)
 
 
 class CapturingHandler(logging.Handler):
-    """Keeps every formatted record, as a log file would hold it (redaction included)."""
+    """Keeps every record twice: as a log file would hold it (after the redacting filter),
+    and our own code's messages as written, before any masking."""
 
     def __init__(self) -> None:
         super().__init__(level=logging.DEBUG)
         self.lines: list[str] = []
+        self.raw_own: list[str] = []
         self.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
         self.addFilter(RedactingFilter())
+
+    def handle(self, record: logging.LogRecord) -> bool:
+        if record.name.startswith(("service.", "reelcraft")):
+            self.raw_own.append(record.getMessage())
+        return super().handle(record)
 
     def emit(self, record: logging.LogRecord) -> None:
         self.lines.append(self.format(record))
@@ -39,7 +46,9 @@ LOG_CAPTURE = CapturingHandler()
 SECRETS_SEEN: set[str] = set()
 
 
-@pytest.fixture(scope="session", autouse=True)
+# Package scope: the capture (and DEBUG on the root logger) ends with this directory, so the
+# rest of the suite logs as it normally would.
+@pytest.fixture(scope="package", autouse=True)
 def capture_logs() -> Iterator[CapturingHandler]:
     root = logging.getLogger()
     previous = root.level

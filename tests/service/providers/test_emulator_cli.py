@@ -71,6 +71,18 @@ def _good_headers() -> dict[str, dict[str, str]]:
     }
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU the process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _budget() -> float:
+    """2 s on this machine; stretched only while other work overloads the cores (the suite
+    shares two cores with other test runs), so the test checks the emulator, not the load."""
+    return 2.0 * max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1))
+
+
 def test_serves_every_protocol_on_one_port_within_two_seconds(
     emulator_process: tuple[subprocess.Popen[str], float],
 ) -> None:
@@ -83,7 +95,7 @@ def test_serves_every_protocol_on_one_port_within_two_seconds(
     pending = _auth_probes(base)
     good = _good_headers()
     with httpx.Client(timeout=2) as client:
-        while pending and time.monotonic() - started < 2.0:
+        while pending and time.monotonic() - started < _budget():
             for name, (method, url, headers, status, shape) in list(pending.items()):
                 try:
                     resp = client.request(method, url, headers=headers, json={})
@@ -97,6 +109,8 @@ def test_serves_every_protocol_on_one_port_within_two_seconds(
                 del pending[name]
         elapsed = time.monotonic() - started
         assert not pending, f"not answering after {elapsed:.2f} s: {sorted(pending)}"
+        # Load-independent too: the work from exec to serving every protocol is under 2 s.
+        assert _cpu_seconds(proc.pid) < 2.0
         health = client.get(f"{base}/_emulator/health").json()
         assert health["ok"] is True
         if importlib.util.find_spec("service.providers.emulator.stripe_api") is not None:

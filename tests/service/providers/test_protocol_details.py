@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -188,3 +189,65 @@ async def test_global_fault_from_the_control_endpoint(
             await registry.adapter("runway").submit(request_for("runway", "hi", character_png,
                                                                 image_url))
             await kie.submit(request_for("kie", "hello", character_png, image_url))
+
+
+async def test_tasks_survive_an_emulator_restart(
+    tmp_path: Path, character_png: bytes, image_url: str
+) -> None:
+    """Demo mode: the service restarts with its emulator, and the handles it persisted must
+    still lead to the videos, at the URLs handed out before the restart."""
+    from service.providers.http import create_http_client
+    from tests.support.emulator import running_emulator
+
+    state = tmp_path / "emulator-state"
+    slow = "[emulator:timing?queue_s=0.3&render_s=0.3]"
+    async with create_http_client() as client:
+        with running_emulator(state_dir=state) as emu:
+            key, port = emu.key, emu.port
+            registry = AdapterRegistry.demo(client, emu.base_url, key)
+            done = await registry.adapter("runway").submit(
+                request_for("runway", f"before {secrets.token_hex(3)}", character_png, image_url))
+            await run_to_end(registry.adapter("runway"), done)
+            url = (await registry.adapter("runway").result(done)).video_url
+            pending = await registry.adapter("kling").submit(request_for(
+                "kling", f"{slow} {secrets.token_hex(3)}", character_png, image_url,
+                client_request_id=f"gen-{secrets.token_hex(4)}"))
+            cancelled = await registry.adapter("fal").submit(request_for(
+                "fal", f"{slow} {secrets.token_hex(3)}", character_png, image_url))
+            assert await registry.adapter("fal").cancel(cancelled)
+        with running_emulator(key=key, state_dir=state, port=port) as emu:
+            registry = AdapterRegistry.demo(client, emu.base_url, key)
+            assert (await client.get(url)).status_code == 200
+            final, _ = await run_to_end(registry.adapter("kling"), pending)
+            assert final.status is ProviderStatus.SUCCEEDED
+            assert (await registry.adapter("fal").poll(cancelled)).status is \
+                ProviderStatus.CANCELLED
+
+
+async def test_render_failure_once_then_the_retry_renders(
+    registry: AdapterRegistry, character_png: bytes, image_url: str
+) -> None:
+    """`times=1` on an outcome marker: the runner's automatic retry of the same prompt works."""
+    adapter = registry.adapter("pollo")
+    req = request_for("pollo", f"[emulator:render_failure?times=1] {secrets.token_hex(3)}",
+                      character_png, image_url)
+    first, _ = await run_to_end(adapter, await adapter.submit(req))
+    assert first.status is ProviderStatus.FAILED
+    second, _ = await run_to_end(adapter, await adapter.submit(req))
+    assert second.status is ProviderStatus.SUCCEEDED
+
+
+async def test_a_task_the_provider_forgot_is_a_permanent_provider_error(
+    registry: AdapterRegistry, character_png: bytes, image_url: str
+) -> None:
+    for name in ("fal", "kie", "gemini", "kling", "pollo", "runway"):
+        adapter = registry.adapter(name)
+        handle = await adapter.submit(request_for(
+            name, f"[emulator:render_failure] {secrets.token_hex(3)}", character_png, image_url))
+        forgotten = handle.model_copy(update={
+            "task_id": "0", "status_url": str(handle.status_url).replace(handle.task_id, "0"),
+        })
+        with pytest.raises(ProviderError) as info:
+            await adapter.poll(forgotten)
+        assert info.value.code is ErrorCode.PROVIDER_ERROR, name
+        assert not info.value.transient

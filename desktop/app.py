@@ -15,6 +15,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 if TYPE_CHECKING:
+    from desktop.bridge import Connector
     from desktop.studio import Studio
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,9 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def build_studio(data_dir: Path, config_dir: Path | None = None) -> Studio:
+def build_studio(
+    data_dir: Path, config_dir: Path | None = None, connector: Connector | None = None
+) -> Studio:
     """The studio with its window shown, priced from the shipped catalogue (no service yet)."""
     from desktop.settings_store import default_config_dir
     from desktop.studio import Studio, StudioConfig
@@ -59,7 +62,7 @@ def build_studio(data_dir: Path, config_dir: Path | None = None) -> Studio:
     catalogue = shipped_catalogue()
     book = catalogue.price_book(DEFAULT_PRICE_BOOK)
     studio = Studio(
-        StudioConfig(data_dir=data_dir, config_dir=config_dir or default_config_dir()),
+        StudioConfig(data_dir, config_dir or default_config_dir(), connector),
         model_listings(catalogue, DEFAULT_PRICE_BOOK),
         default_model=book.default_model,
         default_duration=book.default_duration,

@@ -13,20 +13,24 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 from PySide6.QtCore import QObject, Signal
 
 from shared.api_schemas import Health, StreamEvent
-from shared.client import ServiceClient, ServiceUnreachable
 from shared.errors import ReelcraftError
 from shared.schemas import Generation
 from shared.states import TERMINAL_JOB_STATES, JobState
 
+if TYPE_CHECKING:
+    # httpx (under shared.client) costs ~150 ms to import: it loads when the bridge connects,
+    # after the window is on screen.
+    from shared.client import ServiceClient
+
 log = logging.getLogger(__name__)
 
-Connector = Callable[[], Awaitable[ServiceClient]]
+Connector = Callable[[], Awaitable["ServiceClient"]]
 ACTIVE_STATES = [s for s in JobState if s not in TERMINAL_JOB_STATES]
 
 
@@ -89,6 +93,8 @@ class ServiceBridge(QObject):
     def require_client(self) -> ServiceClient:
         client = self.client
         if client is None:
+            from shared.client import ServiceUnreachable
+
             raise ServiceUnreachable("Not connected to the Reelcraft service yet.")
         return client
 

@@ -9,19 +9,24 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 from uuid import UUID
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QImage
 
 from desktop.async_slot import spawn
 from desktop.bridge import ServiceBridge
-from shared.client import ServiceClient
 from shared.errors import ReelcraftError
+
+if TYPE_CHECKING:
+    from shared.client import ServiceClient
 
 log = logging.getLogger(__name__)
 MAX_IMAGES = 300
-Fetch = Callable[[ServiceClient], Awaitable[bytes]]
+# Views show these at most ~320 px tall; keeping a bigger copy only makes every scaling slow.
+MAX_SIDE = 640
+Fetch = Callable[["ServiceClient"], Awaitable[bytes]]
 
 
 class ImageCache(QObject):
@@ -43,6 +48,13 @@ class ImageCache(QObject):
         return f"thumb:{generation_id}:{size}"
 
     def put(self, key: str, image: QImage) -> None:
+        if max(image.width(), image.height()) > MAX_SIDE:
+            image = image.scaled(
+                MAX_SIDE,
+                MAX_SIDE,
+                Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
+            )
         self._images[key] = image
         self._images.move_to_end(key)
         while len(self._images) > MAX_IMAGES:

@@ -14,12 +14,12 @@ import json
 import logging
 import os
 from pathlib import Path
-
-import keyring
-import keyring.errors
-from keyring.backends import fail
+from typing import TYPE_CHECKING
 
 from shared.logging import register_secret
+
+if TYPE_CHECKING:
+    from types import ModuleType
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,15 @@ PROVIDERS: dict[str, str] = {
 FALLBACK_FILE = "secrets.json"
 
 
+def _keyring() -> ModuleType:
+    """`keyring` on first use: importing it and finding the backend (D-Bus on Linux) costs
+    ~200 ms, which start-up does not pay; the studio checks keys off the UI thread."""
+    import keyring
+    import keyring.errors
+
+    return keyring
+
+
 class KeyStore:
     def __init__(self, data_dir: Path, *, allow_plaintext: bool = False) -> None:
         self.fallback_path = data_dir / FALLBACK_FILE
@@ -45,14 +54,16 @@ class KeyStore:
 
     @property
     def keychain_available(self) -> bool:
-        backend = keyring.get_keyring()
+        from keyring.backends import fail
+
+        backend = _keyring().get_keyring()
         if isinstance(backend, fail.Keyring):
             return False
         return not type(backend).__module__.startswith("keyrings.alt")
 
     @property
     def backend_name(self) -> str:
-        backend = keyring.get_keyring()
+        backend = _keyring().get_keyring()
         return str(getattr(backend, "name", type(backend).__name__))
 
     @property
@@ -62,6 +73,7 @@ class KeyStore:
     def get(self, name: str) -> str | None:
         value: str | None = None
         if self.keychain_available:
+            keyring = _keyring()
             try:
                 value = keyring.get_password(KEYRING_SERVICE, name)
             except keyring.errors.KeyringError as exc:
@@ -77,6 +89,7 @@ class KeyStore:
         if not value:
             raise ValueError("empty key")
         register_secret(value)
+        keyring = _keyring()
         if self.keychain_available:
             keyring.set_password(KEYRING_SERVICE, name, value)
         elif self.allow_plaintext:
@@ -87,6 +100,7 @@ class KeyStore:
             raise keyring.errors.NoKeyringError("no keychain available on this machine")
 
     def delete(self, name: str) -> None:
+        keyring = _keyring()
         if self.keychain_available:
             with contextlib.suppress(keyring.errors.PasswordDeleteError):
                 keyring.delete_password(KEYRING_SERVICE, name)

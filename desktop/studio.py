@@ -6,6 +6,7 @@ The window is built from the shipped catalogue, so it is complete before the ser
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,16 +35,17 @@ from desktop.views.library import LibraryView
 from desktop.views.main_window import MainWindow, Page
 from desktop.views.progress import ProgressList
 from desktop.views.queue_view import QueueView
-from desktop.views.settings_view import SettingsView
-from desktop.views.toast import ToastKind
+from desktop.views.toast import Toast, ToastKind
 from shared.api_schemas import Health, ModelsResponse
-from shared.client import ServiceClient, connect_or_start
 from shared.errors import ReelcraftError
 from shared.listing import ModelListing
 from shared.schemas import Generation
+from shared.states import JobState
 
 if TYPE_CHECKING:
     from desktop.views.preview import PreviewView
+    from desktop.views.settings_view import SettingsView
+    from shared.client import ServiceClient
 
 EARLIER_INPUTS = 8
 
@@ -57,6 +59,8 @@ class StudioConfig:
 
 def local_connector(data_dir: Path) -> Connector:
     async def connect() -> ServiceClient:
+        from shared.client import connect_or_start
+
         return await connect_or_start(data_dir)
 
     return connect
@@ -64,7 +68,10 @@ def local_connector(data_dir: Path) -> Connector:
 
 def team_connector(url: str, keys: KeyStore) -> Connector:
     async def connect() -> ServiceClient:
-        client = ServiceClient(url, keys.get(TEAM_TOKEN) or "")
+        from shared.client import ServiceClient
+
+        token = await asyncio.get_running_loop().run_in_executor(None, keys.get, TEAM_TOKEN)
+        client = ServiceClient(url, token or "")
         try:
             await client.health()
         except ReelcraftError:
@@ -105,14 +112,12 @@ class Studio(QObject):
         self.create_view.jobs_area.addWidget(self.create_progress)
         self.queue_view = QueueView(ProgressList(self.describe, self._job_image), self.describe)
         self.library_view = LibraryView(self.describe)
-        self.settings_view = SettingsView(self.keys, self.store)
         self._preview: PreviewView | None = None
         self._previous_page = Page.CREATE
         for page, widget in (
             (Page.CREATE, self.create_view),
             (Page.QUEUE, self.queue_view),
             (Page.LIBRARY, self.library_view),
-            (Page.SETTINGS, self.settings_view),
         ):
             self.window.add_page(page, widget)
 
@@ -143,8 +148,12 @@ class Studio(QObject):
             self.library_view, self.bridge, self.images, self.window.toasts, self
         )
         self._wire()
+        self.window.add_lazy_page(Page.SETTINGS, self._settings_page)
+        self._keys_configured: bool | None = None
+        self._ready_toast: Toast | None = None
+        self._ready_count = 0  # unknown until checked off the UI thread
         self.window.show_page(Page.CREATE)
-        self._update_demo_banner()
+        self.window.set_demo_mode(False)
 
     # -- wiring -----------------------------------------------------------------------------
 
@@ -171,13 +180,6 @@ class Studio(QObject):
         self.queue_view.preview_requested.connect(self.generations.open_preview)
         self.library_view.preview_requested.connect(self.generations.open_preview)
         self.generations.preview_opened.connect(lambda _g: self._show_preview_page())
-        self.settings_view.keys_changed.connect(self._keys_changed)
-        self.settings_view.service_changed.connect(
-            lambda s: self.bridge.set_connector(self._connector(s))
-        )
-        self.settings_view.error.connect(
-            lambda message: self.window.toasts.show(ToastKind.ERROR, message)
-        )
         self.create_view.picker.error.connect(
             lambda message: self.window.toasts.show(ToastKind.ERROR, message)
         )
@@ -190,6 +192,7 @@ class Studio(QObject):
     def start(self) -> None:
         """Connect in the background; call once the window is on screen."""
         self.bridge.start()
+        spawn(self._check_keys())
         self.create.screen_shown()
 
     async def close(self) -> None:
@@ -248,13 +251,30 @@ class Studio(QObject):
         self.vm.set_balance(balance.available)
         self.window.set_balance_text(formatting.credits(balance.available))
 
+    def _settings_page(self) -> SettingsView:
+        from desktop.views.settings_view import SettingsView  # keyring: on first visit only
+
+        view = SettingsView(self.keys, self.store)
+        view.keys_changed.connect(self._keys_changed)
+        view.service_changed.connect(lambda s: self.bridge.set_connector(self._connector(s)))
+        view.error.connect(lambda message: self.window.toasts.show(ToastKind.ERROR, message))
+        return view
+
+    async def _check_keys(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._keys_configured = bool(await loop.run_in_executor(None, self.keys.configured))
+        self._update_demo_banner()
+
     def _update_demo_banner(self) -> None:
+        """The service knows (it reads the keys); until it answers, the keychain does."""
         health: Health | None = self.bridge.health
-        demo = health.demo_mode if health is not None else not self.keys.configured()
-        self.window.set_demo_mode(demo)
+        if health is not None:
+            self.window.set_demo_mode(health.demo_mode)
+        elif self._keys_configured is not None:
+            self.window.set_demo_mode(not self._keys_configured)
 
     def _keys_changed(self) -> None:
-        self._update_demo_banner()
+        spawn(self._check_keys())
         self.window.toasts.show(
             ToastKind.SUCCESS,
             "Provider keys updated.",
@@ -274,15 +294,24 @@ class Studio(QObject):
 
     def _job_finished(self, generation: Generation) -> None:
         self.images.forget_failures()
-        if generation.state.value == "ready":
-            label, _ = self.describe(generation.request.model)
-            self.window.toasts.show(
-                ToastKind.SUCCESS,
-                "Your video is ready.",
-                f"{generation.request.character_name or 'Your character'} · {label}",
-                action="Preview",
-                on_action=lambda: self.generations.open_preview(generation.id),
-            )
+        if generation.state is not JobState.READY:
+            return
+        label, _ = self.describe(generation.request.model)
+        toast = self._ready_toast
+        if toast is not None and toast.isVisible():
+            # Several jobs finishing together make one toast, not a wall of them.
+            self._ready_count += 1
+            toast.title.setText(f"{self._ready_count} videos are ready.")
+            toast.body.setText("Open them from the Queue or the Library.")
+            return
+        self._ready_count = 1
+        self._ready_toast = self.window.toasts.show(
+            ToastKind.SUCCESS,
+            "Your video is ready.",
+            f"{generation.request.character_name or 'Your character'} · {label}",
+            action="Preview",
+            on_action=lambda: self.generations.open_preview(generation.id),
+        )
 
     def _submitted(self, generation: Generation) -> None:
         self.create_progress.show_job(generation)

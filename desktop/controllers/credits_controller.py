@@ -4,9 +4,9 @@ purchase to be credited (balance events, with a slow poll in case an event is mi
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ValidationError
 from PySide6.QtCore import QObject, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QWidget
@@ -15,18 +15,23 @@ from desktop.async_slot import async_slot, spawn
 from desktop.bridge import Balance, ServiceBridge
 from desktop.errors import explain
 from desktop.viewmodels.create_vm import CreateViewModel
-from desktop.views.credits_dialog import CreditsDialog
 from shared.errors import ReelcraftError
-from shared.ledger_schemas import CreditPackage
+
+if TYPE_CHECKING:
+    from desktop.views.credits_dialog import CreditsDialog
+    from shared.ledger_schemas import CreditPackage
 
 POLL_MS = 3000
-_PACKAGES = TypeAdapter(list[CreditPackage])
 
 
 def parse_packages(body: Any) -> list[CreditPackage]:
+    from pydantic import TypeAdapter
+
+    from shared.ledger_schemas import CreditPackage
+
     if isinstance(body, dict):
         body = body.get("packages", [])
-    return _PACKAGES.validate_python(body)
+    return TypeAdapter(list[CreditPackage]).validate_python(body)
 
 
 def checkout_url(body: Any) -> str:
@@ -58,6 +63,8 @@ class CreditsController(QObject):
         if self.dialog is not None:
             self.dialog.raise_()
             return self.dialog
+        from desktop.views.credits_dialog import CreditsDialog  # on first use: not at start-up
+
         dialog = CreditsDialog(self.window)
         card = self.vm.card(model) if model else self.vm.selected_card
         dialog.set_context(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 from uuid import UUID, uuid4
 
 from PySide6.QtCore import QObject, Signal
@@ -17,12 +18,14 @@ from desktop.notifications import Notifier
 from desktop.tracking import Event, Tracker
 from desktop.viewmodels.create_vm import CreateViewModel
 from desktop.viewmodels.jobs import JobsStore
-from desktop.views.preview import PreviewView
 from desktop.views.progress import money_note
 from desktop.views.toast import ToastHost, ToastKind
 from shared.errors import ErrorCode, ReelcraftError, human_message
 from shared.schemas import Generation, GenerationRequest
 from shared.states import JobState
+
+if TYPE_CHECKING:
+    from desktop.views.preview import PreviewView  # QtMultimedia: loaded on first preview
 
 MAX_CACHED_VIDEOS = 30
 

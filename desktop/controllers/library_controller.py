@@ -33,6 +33,7 @@ class LibraryController(QObject):
         self.toasts = toasts
         self.loads = 0
         self._ready: set[UUID] = set()
+        self._waiting_input: dict[str, set[UUID]] = {}  # input sha256 -> generations
         view.load_requested.connect(self.load)
         images.loaded.connect(self._image_loaded)
 
@@ -48,6 +49,8 @@ class LibraryController(QObject):
         except ReelcraftError as exc:
             self.toasts.show(ToastKind.ERROR, "Couldn't load the library.", explain(exc))
             return
+        if cursor is None:
+            self._waiting_input.clear()
         self.view.set_page(page.items, page.next_cursor, append=cursor is not None)
         for generation in page.items:
             self._thumbnail(generation)
@@ -59,6 +62,12 @@ class LibraryController(QObject):
 
     def _thumbnail(self, generation: Generation) -> None:
         if generation.state is not JobState.READY:
+            # No video (yet, or ever): show its character, greyed out.
+            sha = generation.request.input_image_sha256
+            self._waiting_input.setdefault(sha, set()).add(generation.id)
+            image = self.images.input_image(sha)
+            if image is not None:
+                self.view.set_thumbnail(generation.id, image, dim=True)
             return
         self._ready.add(generation.id)
         image = self.images.thumbnail(generation.id, "large")
@@ -66,6 +75,13 @@ class LibraryController(QObject):
             self.view.set_thumbnail(generation.id, image)
 
     def _image_loaded(self, key: str) -> None:
+        if key.startswith("input:"):
+            sha = key.split(":", 1)[1]
+            image = self.images.input_image(sha)
+            for generation_id in self._waiting_input.get(sha, set()) - self._ready:
+                if image is not None:
+                    self.view.set_thumbnail(generation_id, image, dim=True)
+            return
         if not key.startswith("thumb:"):
             return
         generation_id = UUID(key.split(":")[1])

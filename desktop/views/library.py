@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -19,6 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.icons import pixmap
+from desktop.theme import Colors
 from desktop.views.character_picker import rounded
 from desktop.views.labels import POST_LABELS
 from desktop.views.progress import STATUS, Describe
@@ -59,9 +61,30 @@ def status_text(generation: Generation) -> str:
 
 def _placeholder() -> QPixmap:
     image = QPixmap(THUMB * 2)
-    image.fill(Qt.GlobalColor.black)
+    image.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setBrush(QColor("#10131a"))
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.drawRoundedRect(0, 0, image.width(), image.height(), 16, 16)
+    glyph = pixmap("film", Colors.FAINT, 40)
+    painter.drawPixmap(
+        (image.width() - glyph.width()) // 2, (image.height() - glyph.height()) // 2, glyph
+    )
+    painter.end()
     image.setDevicePixelRatio(2.0)
     return image
+
+
+def dimmed(image: QImage) -> QImage:
+    """The character of a video that is not (or no longer) there: greyed out."""
+    grey = image.convertToFormat(QImage.Format.Format_Grayscale8).convertToFormat(
+        QImage.Format.Format_ARGB32
+    )
+    painter = QPainter(grey)
+    painter.fillRect(grey.rect(), QColor(13, 15, 20, 150))
+    painter.end()
+    return grey
 
 
 class LibraryView(QWidget):
@@ -152,10 +175,10 @@ class LibraryView(QWidget):
             item.setText(self._text(generation))
             item.setData(Qt.ItemDataRole.UserRole + 1, generation.state.value)
 
-    def set_thumbnail(self, generation_id: UUID, image: QImage) -> None:
+    def set_thumbnail(self, generation_id: UUID, image: QImage, *, dim: bool = False) -> None:
         item = self._items.get(generation_id)
         if item is not None:
-            item.setIcon(QIcon(rounded(image, THUMB, 8)))
+            item.setIcon(QIcon(rounded(dimmed(image) if dim else image, THUMB, 8)))
 
     def item_ids(self) -> list[UUID]:
         return list(self._items)

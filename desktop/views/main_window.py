@@ -3,6 +3,7 @@ balance, a stack of pages and the toast layer. It knows nothing about the servic
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 
 from PySide6.QtCore import Qt, Signal
@@ -96,6 +97,7 @@ class MainWindow(QMainWindow):
         main.addWidget(self.pages, 1)
         root.addLayout(main, 1)
         self._page_widgets: dict[Page, QWidget] = {}
+        self._factories: dict[Page, Callable[[], QWidget]] = {}
         self.toasts = ToastHost(central)
 
     # -- construction ---------------------------------------------------------------------
@@ -195,7 +197,13 @@ class MainWindow(QMainWindow):
         self._page_widgets[page] = widget
         self.pages.addWidget(widget)
 
+    def add_lazy_page(self, page: Page, factory: Callable[[], QWidget]) -> None:
+        """A page built the first time it is shown (keeps start-up to the Create screen)."""
+        self._factories[page] = factory
+
     def page(self, page: Page) -> QWidget:
+        if page not in self._page_widgets:
+            self.add_page(page, self._factories.pop(page)())
         return self._page_widgets[page]
 
     @property
@@ -204,7 +212,7 @@ class MainWindow(QMainWindow):
         return next(p for p, w in self._page_widgets.items() if w is current)
 
     def show_page(self, page: Page) -> None:
-        widget = self._page_widgets[page]
+        widget = self.page(page)
         if page in self.nav:
             self.nav[page].setChecked(True)
         else:

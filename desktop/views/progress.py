@@ -87,6 +87,7 @@ class ProgressPanel(QFrame):
     def __init__(self, generation: Generation, describe: Describe, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("ProgressPanel")
+        self.has_thumbnail = False
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.generation = generation
         self._describe = describe
@@ -139,6 +140,7 @@ class ProgressPanel(QFrame):
 
     def set_thumbnail(self, image: QImage) -> None:
         self.thumb.setPixmap(rounded(image, THUMB, 8))
+        self.has_thumbnail = True
 
     def update_generation(self, generation: Generation) -> None:
         self.generation = generation
@@ -234,7 +236,7 @@ class ProgressList(QWidget):
 
     def refresh_thumbnail(self, generation_id: UUID) -> None:
         panel = self.panels.get(generation_id)
-        if panel is not None:
+        if panel is not None and not panel.has_thumbnail:  # scaled once, not on every update
             image = self._thumbnail(panel.generation)
             if image is not None:
                 panel.set_thumbnail(image)

@@ -3,7 +3,7 @@ an indeterminate segment while the provider has not reported a percentage yet.""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEasingCurve, QRectF, Qt, QTimer, QVariantAnimation
+from PySide6.QtCore import QEasingCurve, QRectF, QTimer, QVariantAnimation
 from PySide6.QtGui import QColor, QLinearGradient, QPainter, QPainterPath, QPaintEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -104,4 +104,4 @@ class AnimatedBar(QWidget):
             shine.setColorAt(1, QColor(255, 255, 255, 0))
             painter.setClipPath(path)
             painter.fillRect(QRectF(sx, 0, shine_w, rect.height()), shine)
-        painter.setPen(Qt.PenStyle.NoPen)
+        painter.end()

@@ -66,9 +66,11 @@ class VideoSurface(QWidget):
         if self._image is None:
             painter.setPen(QColor(Colors.MUTED))
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.message)
+            painter.end()
             return
         target = self.video_rect()
         clip = QPainterPath()
         clip.addRoundedRect(target, 12, 12)
         painter.setClipPath(clip)
         painter.drawImage(target, self._image)
+        painter.end()

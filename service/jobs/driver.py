@@ -61,6 +61,7 @@ class JobDriver:
     media: ResultFetcher
     inputs: InputSource
     policy: RunnerPolicy
+    _submit_slots: asyncio.Semaphore | None = None
 
     async def __call__(self, generation_id: str) -> None:
         row = await self._row(generation_id)
@@ -74,7 +75,10 @@ class JobDriver:
                 return
             state = JobState(row.state)
             if state is JobState.QUEUED:
-                await self._submit(row)
+                if self._submit_slots is None:
+                    self._submit_slots = asyncio.Semaphore(self.policy.max_concurrent_submits)
+                async with self._submit_slots:
+                    await self._submit(row)
             elif state is JobState.SUBMITTING:
                 await self._orphaned_submit(row)
             elif state is JobState.RUNNING:

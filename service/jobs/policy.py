@@ -29,6 +29,9 @@ class RunnerPolicy(BaseModel):
     max_retry_after_s: float = Field(default=60.0, gt=0)
     lease_s: float = Field(default=30.0, gt=0)
     claim_batch: int = Field(default=200, gt=0)
+    # Submits in progress at once. Bounds the burst of writes after many acceptances, so a
+    # creator's POST never queues behind hundreds of background transitions.
+    max_concurrent_submits: int = Field(default=8, gt=0)
     tick_s: float = Field(default=1.0, gt=0)
 
     def next_poll_delay(self, previous: float | None) -> float:

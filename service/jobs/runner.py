@@ -46,6 +46,7 @@ class Runner:
         self._active: dict[str, asyncio.Task[None]] = {}
         self._loop_task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._first_claim = True
 
     @property
     def in_flight(self) -> int:
@@ -114,24 +115,19 @@ class Runner:
         self._active[generation_id] = asyncio.create_task(run(), name=f"job-{generation_id}")
 
     async def _claim(self) -> list[str]:
-        """One atomic statement: take due, unleased (or own, or expired) live jobs."""
+        """One atomic statement: take due live jobs nobody holds (or whose lease expired).
+        The first claim after start also takes back this owner's own leases."""
         now = utcnow()
         expires = now + timedelta(seconds=self._policy.lease_s)
+        free = or_(GenerationRow.lease_owner.is_(None), GenerationRow.lease_expires_at < now)
+        if self._first_claim:
+            free = or_(free, GenerationRow.lease_owner == self.owner)
         candidates = (
             select(GenerationRow.id)
-            .where(
-                GenerationRow.state.in_(LIVE_STATES),
-                or_(
-                    GenerationRow.lease_owner.is_(None),
-                    GenerationRow.lease_owner == self.owner,
-                    GenerationRow.lease_expires_at < now,
-                ),
-            )
+            .where(GenerationRow.state.in_(LIVE_STATES), free)
             .order_by(GenerationRow.created_at)
             .limit(self._policy.claim_batch)
         )
-        if self._active:
-            candidates = candidates.where(GenerationRow.id.not_in(list(self._active)))
         if self._postgres:
             candidates = candidates.with_for_update(skip_locked=True)
         async with writing(self._sessions) as session:
@@ -141,7 +137,9 @@ class Runner:
                 .values(lease_owner=self.owner, lease_expires_at=expires)
                 .returning(GenerationRow.id)
             )
-            return [row[0] for row in result]
+            claimed = [row[0] for row in result]
+        self._first_claim = False
+        return [c for c in claimed if c not in self._active]
 
     async def _renew_leases(self) -> None:
         if not self._active:
@@ -151,8 +149,8 @@ class Runner:
             await session.execute(
                 update(GenerationRow)
                 .where(
-                    GenerationRow.id.in_(list(self._active)),
                     GenerationRow.lease_owner == self.owner,
+                    GenerationRow.state.in_(LIVE_STATES),
                 )
                 .values(lease_expires_at=expires)
             )

@@ -15,6 +15,8 @@ from enum import Enum
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from service.storage.db import write_gate
+
 
 class Violation(Enum):
     DUPLICATE_TRANSFER = "duplicate_transfer"
@@ -64,8 +66,9 @@ def is_sqlite(engine: AsyncEngine | AsyncConnection) -> bool:
 
 @asynccontextmanager
 async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """A transaction that may read before it writes, safe against concurrent writers."""
-    async with engine.connect() as conn:
+    """A transaction that may read before it writes, safe against concurrent writers (and
+    behind the process's SQLite write gate, like every other writer)."""
+    async with write_gate(engine), engine.connect() as conn:
         if is_sqlite(conn):
             # pysqlite leaves explicit transaction control alone once a transaction is open.
             await conn.exec_driver_sql("BEGIN IMMEDIATE")

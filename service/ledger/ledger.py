@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Row, select
+from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -25,7 +25,6 @@ from service.ledger import statement as statements
 from service.ledger.accounts import (
     SYSTEM_GRANTS,
     SYSTEM_REVENUE,
-    accounts,
     ensure_system_accounts,
     ensure_wallet,
     wallet_id,
@@ -41,6 +40,7 @@ from service.ledger.errors import (
     ReservationNotFound,
     TransferConflict,
 )
+from service.ledger.hotpath import HotPath, Prepared, Refused, prepare
 from service.ledger.ids import (
     JobTransferIds,
     check_transfer_id,
@@ -50,6 +50,8 @@ from service.ledger.ids import (
 )
 from service.ledger.reconcile import reconcile_job
 from service.ledger.transfers import (
+    BALANCE,
+    BALANCE_COLUMNS,
     INSERT_COLUMNS,
     INSERT_TRANSFER,
     POST_PENDING,
@@ -61,7 +63,6 @@ from service.ledger.transfers import (
     to_transfer,
     transfers,
 )
-from service.ledger.writer import Prepared, Refused, Writers, prepare
 from service.storage.base import utcnow
 from service.storage.tables.ledger import installed_triggers, trigger_names
 from shared.catalogue import Catalogue, shipped_catalogue
@@ -117,16 +118,17 @@ class Ledger:
         self._ready = False
         self._ready_lock = asyncio.Lock()
         self._known_wallets: set[str] = set()  # wallets seen committed: skip the upsert
-        # The hot statements (reserve, capture, release) run on dedicated writers.
-        self._writers = Writers(engine, size=writers)
+        # The hot statements (reserve, capture, release, balance) run on dedicated connections.
+        self._hot = HotPath(engine, size=writers)
         dialect = engine.dialect
         self._insert = prepare(INSERT_TRANSFER, dialect, column_keys=INSERT_COLUMNS)
         self._post = prepare(POST_PENDING, dialect, returning=list(transfers.c))
         self._void = prepare(VOID_PENDING, dialect, returning=list(transfers.c))
+        self._balance = prepare(BALANCE, dialect, returning=BALANCE_COLUMNS)
 
     async def close(self) -> None:
-        """Return the writer connections. Call before disposing of the engine."""
-        await self._writers.close()
+        """Close the hot path's connections. Call before disposing of the engine."""
+        await self._hot.close()
 
     async def __aenter__(self) -> Ledger:
         return self
@@ -198,7 +200,7 @@ class Ledger:
             "created_at": now,
         }
         try:
-            await self._writers.run(self._insert, values)
+            await self._hot.run(self._insert, values)
         except Refused as exc:
             return await self._refused(str(exc), transfer_id, body, user_id=user_id, amount=amount)
         return _inserted(values)
@@ -245,7 +247,7 @@ class Ledger:
             **params,
         }
         try:
-            rows = await self._writers.run(stmt, values)
+            rows = await self._hot.run(stmt, values)
         except Refused as exc:
             return await self._refused(
                 str(exc), transfer_id, body, pending_id=pending_id, amount=params.get("amount")
@@ -294,7 +296,7 @@ class Ledger:
             "created_at": self._clock(),
         }
         try:
-            async with self.engine.begin() as conn:
+            async with write_transaction(self.engine) as conn:
                 if account not in self._known_wallets:
                     await ensure_wallet(conn, user_id)
                 await conn.execute(INSERT_TRANSFER, values)
@@ -306,8 +308,11 @@ class Ledger:
     # --- reads ------------------------------------------------------------------------------
 
     async def balance(self, user_id: str) -> Balance:
-        async with self.engine.connect() as conn:
-            return await _balance(conn, user_id)
+        rows = await self._hot.run(self._balance, {"account": wallet_id(user_id)}, write=False)
+        posted, reserved = (rows[0]["posted"], rows[0]["reserved"]) if rows else (0, 0)
+        return Balance(
+            user_id=user_id, available=posted - reserved, reserved=reserved, posted=posted
+        )
 
     async def statement(
         self, user_id: str, cursor: str | None = None, limit: int = 50
@@ -475,9 +480,7 @@ def _expiry_id(pending_id: str) -> str:
 
 
 async def _balance(conn: AsyncConnection, user_id: str) -> Balance:
-    query = select(
-        accounts.c.credits_posted - accounts.c.debits_posted, accounts.c.debits_pending
-    ).where(accounts.c.id == wallet_id(user_id))
+    query = BALANCE.params(account=wallet_id(user_id))
     row = (await conn.execute(query)).first()
     posted, reserved = (int(row[0]), int(row[1])) if row is not None else (0, 0)
     return Balance(user_id=user_id, available=posted - reserved, reserved=reserved, posted=posted)

@@ -132,7 +132,7 @@ class Purchases:
         if session.payment_status == "paid":
             return await self._credit(session)
         if session.status == "expired":
-            async with self._engine.begin() as conn:
+            async with write_transaction(self._engine) as conn:
                 await conn.execute(
                     update(purchases)
                     .where(

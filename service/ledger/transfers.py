@@ -28,6 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from service.ledger.accounts import accounts
 from service.storage.base import UTCDateTime
 from service.storage.tables import TransferRow
 from shared.ledger_schemas import SOURCE_REFUND, Transfer, TransferKind
@@ -111,6 +112,12 @@ def _resolution(kind: TransferKind) -> Insert:
 
 POST_PENDING = _resolution(TransferKind.POST)
 VOID_PENDING = _resolution(TransferKind.VOID)
+
+
+_POSTED = (accounts.c.credits_posted - accounts.c.debits_posted).label("posted")
+_RESERVED = accounts.c.debits_pending.label("reserved")
+BALANCE = select(_POSTED, _RESERVED).where(accounts.c.id == bindparam("account", type_=String()))
+BALANCE_COLUMNS = [_POSTED, _RESERVED]
 
 
 async def get_transfer(conn: AsyncConnection, transfer_id: str) -> Row[Any] | None:

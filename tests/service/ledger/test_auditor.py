@@ -1,6 +1,6 @@
 """The auditor: a seeded random workload of 10,000 ledger operations (reserve, capture, partial
 capture, release, retries with the same id, retries with a different body, double
-resolutions, grants, Stripe purchases and their repeated confirmations, timeouts and the
+resolutions, captures beyond the reservation, grants, Stripe purchases and their repeated confirmations, timeouts and the
 sweeper), with the invariants checked from the database after every step:
 
 - the books sum to zero; no wallet is below zero; each reservation resolves at most once;
@@ -23,6 +23,7 @@ import pytest
 
 from service.ledger import (
     AlreadyResolved,
+    CaptureExceedsReservation,
     InsufficientCredits,
     Ledger,
     TransferConflict,
@@ -35,7 +36,7 @@ from tests.service.ledger.stripe_site import StripeSite, stripe_site
 SEED = int(os.environ.get("LEDGER_AUDIT_SEED") or random.SystemRandom().randrange(2**31))
 STEPS = int(os.environ.get("LEDGER_AUDIT_STEPS", "10000"))
 FULL_AUDIT_EVERY = 500
-USERS = [f"user{i}" for i in range(8)]
+USERS = [f"user{i}" for i in range(24)]
 PACKAGES = ["starter", "standard", "pro", "enterprise"]
 KLING = "video_post_kling"
 
@@ -131,6 +132,17 @@ class Workload:
         self.done.append(Replayable(user, call, altered, result))
         return [user]
 
+    async def overcharge(self) -> list[str]:
+        if not self.open:
+            return await self.reserve()
+        hold = self.open[self.rng.choice(sorted(self.open))]
+        user = hold.debit_account.removeprefix("wallet:")
+        before = await self.balance(user)
+        with pytest.raises(CaptureExceedsReservation):
+            await self.ledger.capture(self.new_id("over"), hold.id, hold.amount + 1)
+        assert await self.balance(user) == before
+        return [user]
+
     async def retry_same(self) -> list[str]:
         if not self.done:
             return await self.grant()
@@ -222,9 +234,10 @@ class Workload:
             "retry same id": (12, self.retry_same),
             "retry different body": (8, self.retry_different),
             "resolve twice": (5, self.resolve_again),
+            "capture more than held": (2, self.overcharge),
             "grant": (10, self.grant),
-            "purchase": (2, self.purchase),
-            "confirm purchase again": (3, self.confirm_again),
+            "purchase": (1, self.purchase),
+            "confirm purchase again": (2, self.confirm_again),
             "sweep": (4, self.sweep),
         }
 

@@ -1,5 +1,5 @@
-"""The ledger's writers: dedicated connections that run one transfer statement at a time, in
-autocommit, on the database driver.
+"""The ledger's hot path: dedicated connections that run its single-statement operations
+(reserve, capture, release, and the balance read) in autocommit, on the database driver.
 
 Why: a reservation or a capture is a single INSERT (the triggers do the rest), so its cost
 is whatever it costs to get one statement to the database and commit it. Through
@@ -9,13 +9,14 @@ driver call. SQLAlchemy still compiles the SQL and provides the type processors,
 are stored exactly as everywhere else, and the connections come from the engine's pool, so
 they carry its settings (SQLite pragmas: WAL, foreign keys, busy timeout).
 
-SQLite gets one writer: SQLite admits one writer at a time anyway, and serialising this
-process's writers here avoids the busy-handler sleeps of several pooled connections
-contending for the lock. PostgreSQL gets a few: concurrent transfers on different accounts
-proceed in parallel, on the same wallet they queue on its row lock.
+SQLite gets one connection: SQLite admits one writer at a time anyway, and writes also take
+the process's SQLite write gate (service.storage.db.write_gate), so they never meet another
+of this process's writers in SQLite's busy handler. PostgreSQL gets a few: concurrent
+transfers on different accounts proceed in parallel, on the same wallet they queue on its
+row lock.
 
-Writers are closed by `close()`, after `idle_s` without use, and when the event loop shuts
-down, so a forgotten close() cannot leave a connection (and SQLite's worker thread) behind.
+Connections are closed by `close()`, after `idle_s` without use, and when the event loop
+shuts down, so a forgotten close() cannot leave a connection (and SQLite's thread) behind.
 """
 
 from __future__ import annotations
@@ -122,7 +123,7 @@ class _Writer:
             await self.conn.close()
 
 
-class Writers:
+class HotPath:
     def __init__(self, engine: AsyncEngine, *, size: int | None = None, idle_s: float = 5.0):
         self._engine = engine
         self._sqlite = engine.dialect.name == "sqlite"
@@ -138,9 +139,12 @@ class Writers:
     def dialect(self) -> Dialect:
         return self._engine.dialect
 
-    async def run(self, prepared: Prepared, values: Mapping[str, Any]) -> list[dict[str, Any]]:
+    async def run(
+        self, prepared: Prepared, values: Mapping[str, Any], *, write: bool = True
+    ) -> list[dict[str, Any]]:
         """Run one statement in its own committed transaction (autocommit)."""
-        async with self._slots, write_gate(self._engine):
+        gate = write_gate(self._engine) if write else contextlib.nullcontext()
+        async with self._slots, gate:
             writer = self._idle.pop() if self._idle else await self._open()
             self._busy += 1
             try:

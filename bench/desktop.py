@@ -1,0 +1,213 @@
+"""Desktop benchmarks (run by hand: `.venv/bin/python bench/desktop.py`). Not a pass/fail test.
+
+1. Start-up: process spawn to an interactive Create screen (window shown, cards priced, first
+   paint done), against a bare PySide6 window measured the same way in the same run.
+   Budget: within 1.5x the bare window.
+2. Duration toggle to all cards repriced and repainted (ms). Budget: under one frame, 16 ms.
+3. The UI thread's worst stall while 10 jobs render and download through a real service
+   (a 2 ms timer on the UI thread; its worst lateness). Budget: < 50 ms.
+
+Offscreen Qt (QT_QPA_PLATFORM=offscreen) unless a display is set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia*=false;qt.rhi*=false")
+
+RUNS = 7
+
+BARE = """
+import sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QWidget
+app = QApplication(sys.argv)
+window = QWidget()
+window.resize(1360, 860)
+window.show()
+QTimer.singleShot(0, lambda: (print("ready", flush=True), app.quit()))
+app.exec()
+"""
+
+STUDIO = """
+import asyncio, sys, tempfile
+from pathlib import Path
+from PySide6.QtCore import QTimer
+from desktop.app import build_studio, create_application
+import qasync
+
+async def never():
+    await asyncio.Event().wait()  # the service answers later; the screen must not wait
+
+app = create_application(sys.argv)
+loop = qasync.QEventLoop(app)
+asyncio.set_event_loop(loop)
+data = Path(tempfile.mkdtemp())
+studio = build_studio(data, data / "config", connector=never)
+QTimer.singleShot(0, studio.start)
+def ready():
+    assert len(studio.create_view.cards) == 3 and studio.create_view.isVisible()
+    print("ready", flush=True)
+    app.quit()
+QTimer.singleShot(0, ready)
+with loop:
+    loop.run_forever()
+"""
+
+
+def spawn_to_ready(script: str) -> float:
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL, text=True,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    elapsed = time.perf_counter() - start
+    process.wait(30)
+    if line.strip() != "ready":
+        raise RuntimeError("the child did not report ready")
+    return elapsed
+
+
+def bench_startup() -> None:
+    spawn_to_ready(BARE)  # warm the OS file cache for both
+    spawn_to_ready(STUDIO)
+    bare, studio = [], []
+    for _ in range(RUNS):
+        bare.append(spawn_to_ready(BARE))
+        studio.append(spawn_to_ready(STUDIO))
+    b, s = statistics.median(bare), statistics.median(studio)
+    print(f"1. start-up (median of {RUNS}): bare PySide6 window {b * 1000:.0f} ms, "
+          f"studio Create screen {s * 1000:.0f} ms -> ratio {s / b:.2f}x (budget 1.5x)")
+
+
+def bench_toggle() -> None:
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.app import create_application
+    from desktop.viewmodels.create_vm import CreateViewModel
+    from desktop.views.create_view import CreateView
+    from shared.catalogue import shipped_catalogue
+    from shared.listing import model_listings
+
+    app = create_application([])
+    vm = CreateViewModel()
+    vm.set_listings(model_listings(shipped_catalogue()), default_model="kling-2.6",
+                    default_duration=5)
+    vm.set_balance(700)  # Sora flips between affordable and not: a state change too
+    view = CreateView(vm)
+    view.duration_toggled.connect(vm.set_duration)
+    view.resize(1360, 860)
+    view.show()
+    QApplication.processEvents()
+    times = []
+    for i in range(60):
+        key = "10" if i % 2 == 0 else "5"
+        start = time.perf_counter()
+        QTest.mouseClick(view.duration.button(key), Qt.MouseButton.LeftButton)
+        for card in view.cards.values():
+            card.repaint()  # synchronous paint: the new prices are on screen
+        times.append((time.perf_counter() - start) * 1000)
+        expected = 400 if key == "10" else 200
+        assert view.cards["kling-2.6"].cost.text() == str(expected)
+        QApplication.processEvents()
+    times = times[4:]
+    print(f"2. duration toggle -> all cards repriced and painted: median "
+          f"{statistics.median(times):.2f} ms, max {max(times):.2f} ms (budget 16 ms)")
+    view.close()
+    del app
+
+
+async def _ten_jobs(data_dir: Path) -> tuple[float, float, int]:
+    from PySide6.QtCore import QTimer
+
+    from desktop.app import build_studio
+    from desktop.theme import SAMPLES_DIR
+
+    studio = build_studio(data_dir, data_dir / "config")
+    studio.start()
+    while not (studio.bridge.synced and studio.vm.balance.available):
+        await asyncio.sleep(0.05)
+    view = studio.create_view
+    view.picker.choose_file(SAMPLES_DIR / "mira.png")
+    while not view.generate_button.isEnabled():
+        await asyncio.sleep(0.02)
+    worst = 0.0
+    last = time.perf_counter()
+
+    def tick() -> None:
+        nonlocal worst, last
+        now = time.perf_counter()
+        worst = max(worst, now - last - 0.002)
+        last = now
+
+    timer = QTimer()
+    timer.setInterval(2)
+    timer.timeout.connect(tick)
+    jobs_before = len(studio.jobs)
+    start = time.perf_counter()
+    timer.start()
+    for i in range(10):
+        view.prompt.setPlainText(f"Shot {i}: Mira dances under neon lights")
+        while not view.generate_button.isEnabled():
+            await asyncio.sleep(0.01)
+        view.generate_button.click()
+        await asyncio.sleep(0.05)
+    while len(studio.jobs) < jobs_before + 10 or studio.jobs.active():
+        await asyncio.sleep(0.05)
+        if time.perf_counter() - start > 300:
+            raise RuntimeError("the jobs did not finish in 5 minutes")
+    timer.stop()
+    elapsed = time.perf_counter() - start
+    ready = sum(1 for g in studio.jobs.all() if g.state.value == "ready")
+    await studio.close()
+    studio.window.close()
+    return worst * 1000, elapsed, ready
+
+
+def bench_ten_jobs() -> None:
+    import qasync
+
+    from desktop.app import create_application
+    from tests.support.service import ServiceProcess
+
+    app = create_application([])
+    with tempfile.TemporaryDirectory() as tmp:
+        service = ServiceProcess(
+            Path(tmp) / "data", {"REELCRAFT_MAX_CONCURRENT_PER_USER": "10"}
+        ).start()
+        try:
+            with service.http() as http:
+                http.post("/credits/grants", json={"user_id": "local", "amount": 5000})
+            loop = qasync.QEventLoop(app)
+            asyncio.set_event_loop(loop)
+            with loop:
+                worst, elapsed, ready = loop.run_until_complete(_ten_jobs(service.data_dir))
+        finally:
+            service.stop()
+    print(f"3. 10 jobs rendering and downloading ({ready} ready in {elapsed:.1f} s): worst UI "
+          f"thread stall {worst:.1f} ms (budget 50 ms)")
+
+
+if __name__ == "__main__":
+    which = sys.argv[1:] or ["startup", "toggle", "jobs"]
+    if "startup" in which:
+        bench_startup()
+    if "toggle" in which:
+        bench_toggle()
+    if "jobs" in which:
+        bench_ten_jobs()

@@ -69,8 +69,11 @@ with loop:
 def spawn_to_ready(script: str) -> float:
     start = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL, text=True,
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
     )
     assert process.stdout is not None
     line = process.stdout.readline()
@@ -89,8 +92,10 @@ def bench_startup() -> None:
         bare.append(spawn_to_ready(BARE))
         studio.append(spawn_to_ready(STUDIO))
     b, s = statistics.median(bare), statistics.median(studio)
-    print(f"1. start-up (median of {RUNS}): bare PySide6 window {b * 1000:.0f} ms, "
-          f"studio Create screen {s * 1000:.0f} ms -> ratio {s / b:.2f}x (budget 1.5x)")
+    print(
+        f"1. start-up (median of {RUNS}): bare PySide6 window {b * 1000:.0f} ms, "
+        f"studio Create screen {s * 1000:.0f} ms -> ratio {s / b:.2f}x (budget 1.5x)"
+    )
 
 
 def bench_toggle() -> None:
@@ -106,8 +111,9 @@ def bench_toggle() -> None:
 
     app = create_application([])
     vm = CreateViewModel()
-    vm.set_listings(model_listings(shipped_catalogue()), default_model="kling-2.6",
-                    default_duration=5)
+    vm.set_listings(
+        model_listings(shipped_catalogue()), default_model="kling-2.6", default_duration=5
+    )
     vm.set_balance(700)  # Sora flips between affordable and not: a state change too
     view = CreateView(vm)
     view.duration_toggled.connect(vm.set_duration)
@@ -126,8 +132,10 @@ def bench_toggle() -> None:
         assert view.cards["kling-2.6"].cost.text() == str(expected)
         QApplication.processEvents()
     times = times[4:]
-    print(f"2. duration toggle -> all cards repriced and painted: median "
-          f"{statistics.median(times):.2f} ms, max {max(times):.2f} ms (budget 16 ms)")
+    print(
+        f"2. duration toggle -> all cards repriced and painted: median "
+        f"{statistics.median(times):.2f} ms, max {max(times):.2f} ms (budget 16 ms)"
+    )
     view.close()
     del app
 
@@ -199,8 +207,10 @@ def bench_ten_jobs() -> None:
                 worst, elapsed, ready = loop.run_until_complete(_ten_jobs(service.data_dir))
         finally:
             service.stop()
-    print(f"3. 10 jobs rendering and downloading ({ready} ready in {elapsed:.1f} s): worst UI "
-          f"thread stall {worst:.1f} ms (budget 50 ms)")
+    print(
+        f"3. 10 jobs rendering and downloading ({ready} ready in {elapsed:.1f} s): worst UI "
+        f"thread stall {worst:.1f} ms (budget 50 ms)"
+    )
 
 
 if __name__ == "__main__":

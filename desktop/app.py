@@ -71,21 +71,33 @@ def build_studio(
     return studio
 
 
+def _log_uncaught(kind: type[BaseException], value: BaseException, tb: object) -> None:
+    """Slots run inside Qt: an error there is logged (redacted), never a silent crash."""
+    log.error("unexpected error", exc_info=(kind, value, tb))  # type: ignore[arg-type]
+
+
 def run_studio(args: argparse.Namespace) -> int:
     import qasync
 
     from desktop.settings_store import default_config_dir
+    from shared.logging import configure_logging
 
     app = create_application()
     config_dir = default_config_dir()
     data_dir = resolve_data_dir(getattr(args, "data_dir", None), config_dir)
+    configure_logging("INFO", data_dir / "logs" / "studio.log")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is noise
+    previous_hook, sys.excepthook = sys.excepthook, _log_uncaught
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     studio = build_studio(data_dir, config_dir)
     QTimer.singleShot(0, studio.start)  # after the first paint: the window never waits
     closed = asyncio.Event()
     app.lastWindowClosed.connect(closed.set)
-    with loop:
-        loop.run_until_complete(closed.wait())
-        loop.run_until_complete(studio.close())
+    try:
+        with loop:
+            loop.run_until_complete(closed.wait())
+            loop.run_until_complete(studio.close())
+    finally:
+        sys.excepthook = previous_hook
     return 0

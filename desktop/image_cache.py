@@ -1,11 +1,9 @@
-"""Images fetched from the service (input characters, video thumbnails), decoded once.
-
-Fetches run on the asyncio loop and decode off the UI thread is unnecessary at these sizes
-(thumbnails are 96-320 px JPEGs); `loaded` tells views to repaint the one item concerned.
-"""
+"""Images fetched from the service (input characters, video thumbnails), decoded once, off
+the UI thread; `loaded` tells views to repaint the one item concerned."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -27,6 +25,25 @@ MAX_IMAGES = 300
 # Views show these at most ~320 px tall; keeping a bigger copy only makes every scaling slow.
 MAX_SIDE = 640
 Fetch = Callable[["ServiceClient"], Awaitable[bytes]]
+
+
+def _decode(data: bytes) -> QImage:
+    image = QImage.fromData(data)
+    if not image.isNull() and max(image.width(), image.height()) > MAX_SIDE:
+        image = image.scaled(
+            MAX_SIDE,
+            MAX_SIDE,
+            Qt.AspectRatioMode.KeepAspectRatio,
+            Qt.TransformationMode.SmoothTransformation,
+        )
+    return image
+
+
+async def decode(data: bytes) -> QImage:
+    """Decode (and shrink) off the UI thread: a character PNG takes ~15 ms to decode, and
+    several arriving together would stall the window (QImage, unlike QPixmap, is safe to
+    build in another thread)."""
+    return await asyncio.get_running_loop().run_in_executor(None, _decode, data)
 
 
 class ImageCache(QObject):
@@ -86,8 +103,7 @@ class ImageCache(QObject):
         try:
             if client is None:
                 return
-            data = await fetch(client)
-            image = QImage.fromData(data)
+            image = await decode(await fetch(client))
             if image.isNull():
                 self._failed.add(key)
             else:

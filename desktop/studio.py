@@ -22,7 +22,7 @@ from desktop.controllers.create_controller import CreateController
 from desktop.controllers.credits_controller import CreditsController
 from desktop.controllers.generation_controller import GenerationController
 from desktop.controllers.library_controller import LibraryController
-from desktop.image_cache import ImageCache
+from desktop.image_cache import ImageCache, decode
 from desktop.keychain import TEAM_TOKEN, KeyStore
 from desktop.notifications import Notifier
 from desktop.settings_store import DesktopSettings, SettingsStore
@@ -352,8 +352,7 @@ class Studio(QObject):
             inputs = await client.inputs(limit=EARLIER_INPUTS)
             choices = []
             for item in inputs:
-                data = await client.input_image(item.sha256)
-                image = QImage.fromData(data)
+                image = await decode(await client.input_image(item.sha256))
                 if not image.isNull():
                     self.images.put(ImageCache.input_key(item.sha256), image)
                     choices.append(CharacterChoice("", image, sha256=item.sha256))

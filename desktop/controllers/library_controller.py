@@ -10,7 +10,7 @@ from desktop.async_slot import async_slot
 from desktop.bridge import ServiceBridge
 from desktop.errors import explain
 from desktop.image_cache import ImageCache
-from desktop.views.library import PAGE_SIZE, LibraryFilter, LibraryView
+from desktop.views.library import LibraryFilter, LibraryView
 from desktop.views.toast import ToastHost, ToastKind
 from shared.errors import ReelcraftError
 from shared.schemas import Generation
@@ -44,7 +44,7 @@ class LibraryController(QObject):
                 state=selection.states or None,
                 post_state=selection.post_states or None,
                 cursor=cursor,
-                limit=PAGE_SIZE,
+                limit=self.view.page_size,
             )
         except ReelcraftError as exc:
             self.toasts.show(ToastKind.ERROR, "Couldn't load the library.", explain(exc))

@@ -98,6 +98,7 @@ class LibraryView(QWidget):
         self._items: dict[UUID, QListWidgetItem] = {}
         self._cursor: str | None = None
         self._placeholder = _placeholder()
+        self.page_size = PAGE_SIZE
         page = QVBoxLayout(self)
         page.setContentsMargins(32, 26, 32, 24)
         page.setSpacing(12)

@@ -80,3 +80,14 @@ class LedgerNotReady(LedgerError):
             f"the ledger's database triggers are missing ({', '.join(sorted(missing))}); "
             "run the migrations",
         )
+
+
+class LedgerUnavailable(LedgerError):
+    """The database failed underneath an operation (connection lost, locked too long). The
+    operation's outcome is unknown: retry it with the same transfer id."""
+
+    def __init__(self, cause: Exception) -> None:
+        super().__init__(
+            ErrorCode.INTERNAL,
+            f"the ledger's database failed: {type(cause).__name__}: {cause}",
+        )

@@ -34,6 +34,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from service.ledger.errors import LedgerUnavailable
 from service.storage.db import write_gate
 
 Processor = Callable[[Any], Any] | None
@@ -92,7 +93,7 @@ def prepare(
     )
 
 
-class _Writer:
+class _Connection:
     def __init__(self, conn: AsyncConnection, driver: Any, sqlite: bool) -> None:
         self.conn = conn
         self.driver = driver
@@ -130,7 +131,7 @@ class HotPath:
         self._size = 1 if self._sqlite else (size or 4)
         self._idle_s = idle_s
         self._slots = asyncio.Semaphore(self._size)
-        self._idle: list[_Writer] = []
+        self._idle: list[_Connection] = []
         self._busy = 0
         self._last_used = time.monotonic()
         self._reaper: asyncio.Task[None] | None = None
@@ -145,24 +146,30 @@ class HotPath:
         """Run one statement in its own committed transaction (autocommit)."""
         gate = write_gate(self._engine) if write else contextlib.nullcontext()
         async with self._slots, gate:
-            writer = self._idle.pop() if self._idle else await self._open()
+            try:
+                conn = self._idle.pop() if self._idle else await self._open()
+            except Exception as exc:
+                raise LedgerUnavailable(exc) from exc
             self._busy += 1
             try:
-                rows = await writer.run(prepared, values)
+                rows = await conn.run(prepared, values)
             except Refused:
-                self._idle.append(writer)
+                self._idle.append(conn)
                 raise
+            except Exception as exc:
+                await conn.close()  # state unknown (lost connection, locked out): drop it
+                raise LedgerUnavailable(exc) from exc
             except BaseException:
-                await writer.close()  # state unknown (lost connection, cancelled): drop it
+                await conn.close()  # cancelled mid-statement: its outcome is unknown
                 raise
             else:
-                self._idle.append(writer)
+                self._idle.append(conn)
             finally:
                 self._busy -= 1
                 self._last_used = time.monotonic()
         return rows
 
-    async def _open(self) -> _Writer:
+    async def _open(self) -> _Connection:
         conn = await self._engine.connect()
         try:
             driver = (await conn.get_raw_connection()).driver_connection
@@ -176,7 +183,7 @@ class HotPath:
             raise
         if self._reaper is None or self._reaper.done():
             self._reaper = asyncio.get_running_loop().create_task(self._reap())
-        return _Writer(conn, driver, self._sqlite)
+        return _Connection(conn, driver, self._sqlite)
 
     async def _reap(self) -> None:
         try:
@@ -190,8 +197,8 @@ class HotPath:
 
     async def _close_idle(self) -> None:
         idle, self._idle = self._idle, []
-        for writer in idle:
-            await writer.close()
+        for conn in idle:
+            await conn.close()
 
     async def close(self) -> None:
         reaper, self._reaper = self._reaper, None

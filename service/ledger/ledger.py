@@ -15,10 +15,8 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import ValidationError
-from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service.ledger import audit as audit_queries
 from service.ledger import statement as statements
@@ -29,13 +27,10 @@ from service.ledger.accounts import (
     ensure_wallet,
     wallet_id,
 )
-from service.ledger.database import Violation, classify, write_transaction
+from service.ledger.database import write_transaction
 from service.ledger.errors import (
     AlreadyResolved,
-    CaptureExceedsReservation,
-    InsufficientCredits,
     InvalidTransfer,
-    LedgerError,
     LedgerNotReady,
     ReservationNotFound,
     TransferConflict,
@@ -49,6 +44,8 @@ from service.ledger.ids import (
     normalize_extra,
 )
 from service.ledger.reconcile import reconcile_job
+from service.ledger.refusals import explain_refusal, replay
+from service.ledger.sources import VideoPostSources
 from service.ledger.transfers import (
     BALANCE,
     BALANCE_COLUMNS,
@@ -59,14 +56,12 @@ from service.ledger.transfers import (
     expired_reservations,
     get_transfer,
     open_reservations,
-    resolution_of,
     to_transfer,
     transfers,
 )
 from service.storage.base import utcnow
 from service.storage.tables.ledger import installed_triggers, trigger_names
 from shared.catalogue import Catalogue, shipped_catalogue
-from shared.errors import ErrorCode
 from shared.ledger_schemas import (
     SOURCE_GRANT,
     Balance,
@@ -74,20 +69,11 @@ from shared.ledger_schemas import (
     StatementPage,
     Transfer,
     TransferKind,
-    VideoPostExtra,
-    video_post_source,
 )
 
 DEFAULT_TIMEOUT_S = 6 * 3600
 MAX_JOB_ID = 36  # ledger_transfers.job_id
 MAX_REASON = 200
-
-
-def replay(row: Row[Any], body_sha256: str) -> Transfer:
-    """The stored transfer for a retried request, or a conflict if the body differs."""
-    if row._mapping["body_sha256"] != body_sha256:
-        raise TransferConflict(row._mapping["id"])
-    return to_transfer(row)
 
 
 def _positive(amount: int, what: str = "amount") -> int:
@@ -106,7 +92,7 @@ class Ledger:
         default_timeout_s: int = DEFAULT_TIMEOUT_S,
         clock: Callable[[], datetime] = utcnow,
         catalogue: Catalogue | None = None,
-        writers: int | None = None,
+        hot_connections: int | None = None,
     ) -> None:
         if default_timeout_s <= 0:
             raise ValueError("default_timeout_s must be positive")
@@ -114,12 +100,12 @@ class Ledger:
         self.default_timeout_s = default_timeout_s
         self._clock = clock
         self._catalogue = catalogue or shipped_catalogue()
-        self._video_sources = {video_post_source(m.family) for m in self._catalogue.models.values()}
+        self._sources = VideoPostSources(self._catalogue)
         self._ready = False
         self._ready_lock = asyncio.Lock()
         self._known_wallets: set[str] = set()  # wallets seen committed: skip the upsert
         # The hot statements (reserve, capture, release, balance) run on dedicated connections.
-        self._hot = HotPath(engine, size=writers)
+        self._hot = HotPath(engine, size=hot_connections)
         dialect = engine.dialect
         self._insert = prepare(INSERT_TRANSFER, dialect, column_keys=INSERT_COLUMNS)
         self._post = prepare(POST_PENDING, dialect, returning=list(transfers.c))
@@ -169,7 +155,7 @@ class Ledger:
         check_transfer_id(transfer_id)
         account = wallet_id(user_id)
         _positive(amount)
-        details = self._video_post_extra(source, extra, amount)
+        details = self._sources.check(source, extra, amount)
         if job_id is not None and not 0 < len(job_id) <= MAX_JOB_ID:
             raise InvalidTransfer(f"job id must be 1-{MAX_JOB_ID} characters")
         timeout = self.default_timeout_s if timeout_s is None else timeout_s
@@ -202,7 +188,9 @@ class Ledger:
         try:
             await self._hot.run(self._insert, values)
         except Refused as exc:
-            return await self._refused(str(exc), transfer_id, body, user_id=user_id, amount=amount)
+            return await explain_refusal(
+                self.engine, str(exc), transfer_id, body, user_id=user_id, amount=amount
+            )
         return _inserted(values)
 
     async def capture(
@@ -249,8 +237,13 @@ class Ledger:
         try:
             rows = await self._hot.run(stmt, values)
         except Refused as exc:
-            return await self._refused(
-                str(exc), transfer_id, body, pending_id=pending_id, amount=params.get("amount")
+            return await explain_refusal(
+                self.engine,
+                str(exc),
+                transfer_id,
+                body,
+                pending_id=pending_id,
+                amount=params.get("amount"),
             )
         if rows:
             return to_transfer(rows[0])
@@ -301,7 +294,7 @@ class Ledger:
                     await ensure_wallet(conn, user_id)
                 await conn.execute(INSERT_TRANSFER, values)
         except IntegrityError as exc:
-            return await self._refused(str(exc.orig), transfer_id, body)
+            return await explain_refusal(self.engine, str(exc.orig), transfer_id, body)
         self._known_wallets.add(account)
         return _inserted(values)
 
@@ -399,65 +392,6 @@ class Ledger:
 
     # --- helpers -----------------------------------------------------------------------------
 
-    def _video_post_extra(
-        self, source: str, extra: Mapping[str, Any] | None, amount: int
-    ) -> dict[str, Any]:
-        if source not in self._video_sources:
-            known = ", ".join(sorted(self._video_sources))
-            raise InvalidTransfer(f"a reservation's source is one of {known} (got {source!r})")
-        try:
-            parsed = VideoPostExtra.model_validate(dict(extra or {}))
-        except ValidationError as exc:
-            raise InvalidTransfer(
-                f"reservation extra data: {exc.errors()[0]['msg']} "
-                f"({'.'.join(map(str, exc.errors()[0]['loc']))})"
-            ) from None
-        if parsed.credits != amount:
-            raise InvalidTransfer(f"extra credits {parsed.credits} != amount {amount}")
-        model = self._catalogue.models.get(parsed.model)
-        if model is not None and video_post_source(model.family) != source:
-            raise InvalidTransfer(
-                f"model {parsed.model} is charged as "
-                f"{video_post_source(model.family)}, not {source}"
-            )
-        return normalize_extra(parsed.model_dump(mode="json", exclude_none=True))
-
-    async def _refused(
-        self,
-        reason: str,
-        transfer_id: str,
-        body: str,
-        *,
-        pending_id: str | None = None,
-        user_id: str | None = None,
-        amount: int | None = None,
-    ) -> Transfer:
-        """Turn a refused insert into a replay (same id, same body) or a precise error."""
-        violation = classify(reason)
-        async with self.engine.connect() as conn:
-            existing = await get_transfer(conn, transfer_id)
-            if existing is not None:
-                return replay(existing, body)
-            if violation in (Violation.INSUFFICIENT, Violation.MISSING_ACCOUNT) and user_id:
-                available = (await _balance(conn, user_id)).available
-                raise InsufficientCredits(user_id, amount or 0, available) from None
-            if pending_id is not None:
-                if violation is Violation.ALREADY_RESOLVED:
-                    resolved = await resolution_of(conn, pending_id)
-                    if resolved is not None:
-                        m = resolved._mapping
-                        how = "captured" if m["kind"] == TransferKind.POST.value else "released"
-                        raise AlreadyResolved(pending_id, how, m["id"]) from None
-                if violation is Violation.EXCEEDS_PENDING:
-                    held = await get_transfer(conn, pending_id)
-                    reserved = held._mapping["amount"] if held is not None else 0
-                    raise CaptureExceedsReservation(pending_id, amount or 0, reserved) from None
-                if violation is Violation.PENDING_NOT_FOUND:
-                    raise ReservationNotFound(pending_id) from None
-        raise LedgerError(
-            ErrorCode.INTERNAL, f"the ledger refused transfer {transfer_id!r}: {reason}"
-        )
-
 
 def _inserted(values: dict[str, Any]) -> Transfer:
     return Transfer(
@@ -477,10 +411,3 @@ def _inserted(values: dict[str, Any]) -> Transfer:
 
 def _expiry_id(pending_id: str) -> str:
     return derived_id("expire", pending_id)
-
-
-async def _balance(conn: AsyncConnection, user_id: str) -> Balance:
-    query = BALANCE.params(account=wallet_id(user_id))
-    row = (await conn.execute(query)).first()
-    posted, reserved = (int(row[0]), int(row[1])) if row is not None else (0, 0)
-    return Balance(user_id=user_id, available=posted - reserved, reserved=reserved, posted=posted)

@@ -30,8 +30,9 @@ from service.ledger.accounts import (
 )
 from service.ledger.database import Violation, classify, write_transaction
 from service.ledger.ids import derived_id, fingerprint
-from service.ledger.ledger import Ledger, replay
+from service.ledger.ledger import Ledger
 from service.ledger.packages import PackageFile, shipped_packages
+from service.ledger.refusals import replay
 from service.ledger.stripe_client import CheckoutSession, StripeClient
 from service.ledger.stripe_webhook import verify
 from service.ledger.transfers import INSERT_TRANSFER, get_transfer

@@ -8,11 +8,14 @@ import asyncio
 from pathlib import Path
 
 import pytest
+import yaml
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QWidget
 
+from desktop.views.credits_dialog import CreditsDialog
 from desktop.views.main_window import Page
+from shared.ledger_schemas import CreditPackage
 from shared.states import JobState
 from tests.desktop.helpers import until
 from tests.desktop.studio_driver import current, generate, running_studio
@@ -101,3 +104,21 @@ async def test_screenshots(service: ServiceProcess, tmp_path: Path, screenshots:
         await until(lambda: len(studio.library_view.item_ids()) >= 3, 15, "the library")
         await until(lambda: studio.images.thumbnail(ready.id) is not None, 15, "a thumbnail")
         await save(window, screenshots / "library.png")
+
+        window.show_page(Page.SETTINGS)
+        await save(window, screenshots / "settings.png")
+
+        # The purchase dialog with the shipped packages (seed 002's tiers).
+        raw = yaml.safe_load(Path("resources/catalogue/credit_packages.yaml").read_text())
+        dialog = CreditsDialog(window)
+        dialog.set_context(studio.vm.balance.available, 900, "Sora 2")
+        dialog.set_packages([CreditPackage.model_validate(p) for p in raw["packages"]])
+        dialog.show()
+        assert [c.button.text() for c in dialog.cards.values()] == [
+            "Buy for $9.99",
+            "Buy for $24.99",
+            "Buy for $47.99",
+            "Buy for $89.99",
+        ]
+        await save(dialog, screenshots / "get-credits.png")
+        dialog.close()

@@ -1,7 +1,8 @@
 """The auditor: a seeded random workload of 10,000 ledger operations (reserve, capture, partial
 capture, release, retries with the same id, retries with a different body, double
-resolutions, captures beyond the reservation, grants, Stripe purchases and their repeated confirmations, timeouts and the
-sweeper), with the invariants checked from the database after every step:
+resolutions, captures beyond the reservation, grants, Stripe purchases and their repeated
+confirmations, timeouts and the sweeper), with the invariants checked from the database
+after every step:
 
 - the books sum to zero; no wallet is below zero; each reservation resolves at most once;
 - every touched wallet's balances equal the fold of its transfers, and available + reserved

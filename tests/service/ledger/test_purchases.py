@@ -13,7 +13,7 @@ import pytest
 from service.ledger import Ledger
 from service.ledger.purchases import META_CREDITS, META_PACKAGE, META_USER, Purchases
 from service.ledger.stripe_webhook import SignatureError
-from service.providers.emulator.stripe_api import sign
+from service.providers.emulator.stripe_account import sign
 from shared.errors import ReelcraftError
 from shared.ledger_schemas import SOURCE_PURCHASE, Purchase, PurchaseStatus
 from tests.service.ledger.stripe_site import StripeSite, stripe_site

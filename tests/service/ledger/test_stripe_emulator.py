@@ -8,7 +8,7 @@ import pytest
 
 from service.ledger.packages import shipped_packages
 from service.ledger.stripe_client import StripeClient, StripeError, encode_form
-from service.providers.emulator.stripe_api import decode_form
+from service.providers.emulator.stripe_account import decode_form
 from tests.service.ledger.stripe_site import stripe_site
 
 SESSION = {

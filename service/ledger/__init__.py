@@ -1,10 +1,12 @@
 """The credits ledger (SPEC 6): two-phase, idempotent, never negative, never refunded twice.
 
-    ledger = Ledger(engine)
-    hold = await ledger.reserve("job:42:reserve", "alice", 250, "video_post_kling", "42", extra)
-    await ledger.capture("job:42:capture", hold.id)            # or: release(..., reason)
+    async with Ledger(engine) as ledger:  # close() before engine.dispose()
+        hold = await ledger.reserve("job:42:reserve", "alice", 250, "video_post_kling", "42",
+                                    extra)
+        await ledger.capture("job:42:capture", hold.id)  # or: release(..., reason)
 
-Purchases (Stripe Checkout) live in `service.ledger.purchases`.
+Purchases (Stripe Checkout) live in `service.ledger.purchases`; the invariants' auditor in
+`Ledger.audit()`.
 """
 
 from service.ledger.accounts import SYSTEM_GRANTS, SYSTEM_PURCHASES, SYSTEM_REVENUE, wallet_id
@@ -16,6 +18,7 @@ from service.ledger.errors import (
     InvalidTransfer,
     LedgerError,
     LedgerNotReady,
+    LedgerUnavailable,
     ReservationNotFound,
     TransferConflict,
 )
@@ -36,6 +39,7 @@ __all__ = [
     "Ledger",
     "LedgerError",
     "LedgerNotReady",
+    "LedgerUnavailable",
     "ReservationNotFound",
     "TransferConflict",
     "derived_id",

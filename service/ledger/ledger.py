@@ -1,11 +1,12 @@
 """The credits ledger (SPEC 6): TigerBeetle-style two-phase transfers on SQL.
 
 A reservation is a pending transfer from the user's wallet to `system:revenue`; capture posts
-it (whole or part, the rest goes back); release voids it. Every operation is one short
-transaction of one statement; the database triggers apply it to both accounts and the
-constraints refuse overspending (CHECK), a second resolution (UNIQUE pending_id) and a reused
-id (primary key). Ids are chosen by the caller, so every operation can be retried: the same
-id with the same body returns the original transfer; with a different body it is refused.
+it (whole or part, the rest goes back); release voids it. Each of the three is one statement
+in its own transaction (see hotpath.py); the database triggers apply it to both accounts and
+the constraints refuse overspending (CHECK), a second resolution (UNIQUE pending_id) and a
+reused id (primary key). Ids are chosen by the caller, so every operation can be retried: the
+same id with the same body returns the original transfer; with a different body it is
+refused. Grants and purchases (purchases.py) credit a wallet from a system account.
 """
 
 from __future__ import annotations
@@ -389,8 +390,6 @@ class Ledger:
         except TransferConflict:
             return True  # released earlier under this job's release id, for another reason
         return True
-
-    # --- helpers -----------------------------------------------------------------------------
 
 
 def _inserted(values: dict[str, Any]) -> Transfer:

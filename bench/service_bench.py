@@ -1,4 +1,4 @@
-"""Service benchmarks (run by hand: `.venv/bin/python bench/service.py`).
+"""Service benchmarks (run by hand: `.venv/bin/python bench/service_bench.py`).
 
 1. POST /generations (accept, reserve, persist) against a bare endpoint (`/ping`) on the same
    server: p50 ratio and p99. Budget: p50 within 3x the bare endpoint, p99 < 25 ms.

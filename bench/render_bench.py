@@ -5,7 +5,7 @@ measured in the same run, is the bare encoder: the same number of identical pre-
 frames through the same libx264 settings, no source scaling, no pan, no audio. The ratio
 shows what the emulator adds on top of the encoder it cannot avoid.
 
-    .venv/bin/python bench/render_speed.py [--seconds 5]
+    .venv/bin/python bench/render_bench.py [--seconds 5]
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import av
 import numpy as np
 from PIL import Image
 
-# Run as a script, bench/ comes first on sys.path, where bench/service.py would shadow the
+# Run as a script, bench/ comes first on sys.path, where a bench script named like a package would shadow the
 # `service` package.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 

@@ -1,4 +1,4 @@
-"""Ledger benchmark (run by hand: `.venv/bin/python bench/ledger.py [--pg URL] [--n N]`).
+"""Ledger benchmark (run by hand: `.venv/bin/python bench/ledger_bench.py [--pg URL] [--n N]`).
 
 Reserve+capture pairs per second through the Ledger API, against raw committed single-row
 writes on the same database, measured in interleaved rounds of one run. Budget (SPEC 9):

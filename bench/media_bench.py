@@ -1,6 +1,6 @@
 """bench/media: the media cache against a plain streamed download of the same file.
 
-    .venv/bin/python bench/media.py [--runs 7]
+    .venv/bin/python bench/media_bench.py [--runs 7]
 
 Budget (SPEC section 9): provider reports done -> first frame in the preview within 1.2x
 the plain download time of the same file, plus 300 ms.

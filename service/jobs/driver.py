@@ -47,7 +47,9 @@ class ResultFetcher(Protocol):
 
 
 class InputSource(Protocol):
-    async def submit_image(self, sha256: str, transport: str) -> InputImage: ...
+    async def submit_image(
+        self, sha256: str, transport: str, aspect_ratio: str = ""
+    ) -> InputImage: ...
 
 
 @dataclass
@@ -191,7 +193,7 @@ class JobDriver:
             adapter = self.adapters(route.adapter)
             try:
                 image = await self.inputs.submit_image(
-                    request.input_image_sha256, route.image_transport
+                    request.input_image_sha256, route.image_transport, request.aspect_ratio
                 )
                 submit = SubmitRequest(
                     route=route,

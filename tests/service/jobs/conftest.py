@@ -52,7 +52,8 @@ class Studio:
     def submit(self, model: str = "kling-2.6", duration: int = 5, prompt: str = "",
                **extra: Any) -> httpx.Response:
         body = {"model": model, "duration_s": duration, "prompt": prompt,
-                "input_image_sha256": self.image(), "character_name": "Mira", **extra}
+                "input_image_sha256": extra.pop("input_image_sha256", None) or self.image(),
+                "character_name": "Mira", **extra}
         return self.api.post("/generations", json=body)
 
     def generate(self, **kwargs: Any) -> dict[str, Any]:

@@ -146,3 +146,24 @@ def test_publish_regenerate_and_discard(studio: Studio, api: httpx.Client) -> No
     discarded = api.post(f"/generations/{regen['id']}/discard").json()
     assert discarded["post_state"] == "discarded"
     assert discarded["credits_charged"] == 200  # discarding does not refund
+
+
+def test_the_video_has_the_requested_aspect_ratio_whatever_the_image_shape(
+    studio: Studio, api: httpx.Client, tmp_path: Path
+) -> None:
+    """Image-to-video providers take the frame from the image: a square character asked for
+    16:9 must not come back square."""
+    from tests.support.images import character_png
+
+    studio.grant(200)
+    square = api.post("/inputs", content=character_png(800, 800), headers={"X-Filename": "sq.png"})
+    assert square.status_code == 201, square.text
+    g = studio.generate(aspect_ratio="16:9", input_image_sha256=square.json()["sha256"])
+    done = studio.wait(g["id"])
+    assert done["state"] == "ready", done
+    assert done["request"]["input_image_sha256"] == square.json()["sha256"]  # as the user chose
+    path = tmp_path / "wide.mp4"
+    path.write_bytes(api.get(f"/generations/{g['id']}/video").content)
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        assert abs(stream.width / stream.height - 16 / 9) < 0.03

@@ -1,4 +1,4 @@
-"""Desktop benchmarks (run by hand: `.venv/bin/python bench/desktop_bench.py`). Not a pass/fail test.
+"""Desktop benchmarks (run by hand: `.venv/bin/python bench/desktop_bench.py`); not pass/fail.
 
 1. Start-up: process spawn to an interactive Create screen (window shown, cards priced, first
    paint done), against a bare PySide6 window measured the same way in the same run.

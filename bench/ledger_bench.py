@@ -35,12 +35,22 @@ from service.ledger.hotpath import HotPath, prepare
 from service.storage.db import create_engine, sqlite_url, upgrade
 
 ROUNDS = 5
-EXTRA = {"model": "kling-2.6", "resolution": "1080p", "duration": 5, "credits": 1,
-         "provider_cost_usd": 0.7}
+EXTRA = {
+    "model": "kling-2.6",
+    "resolution": "1080p",
+    "duration": 5,
+    "credits": 1,
+    "provider_cost_usd": 0.7,
+}
 
 scratch = MetaData()
-raw_rows = Table("bench_raw_writes", scratch, Column("id", String(40), primary_key=True),
-                 Column("payload", String(200)), Column("n", Integer))
+raw_rows = Table(
+    "bench_raw_writes",
+    scratch,
+    Column("id", String(40), primary_key=True),
+    Column("payload", String(200)),
+    Column("n", Integer),
+)
 
 
 async def rate(n: int, one: Callable[[int], Awaitable[object]], offset: int) -> float:
@@ -64,8 +74,7 @@ async def measure(url: str, n: int) -> dict[str, float]:
 
         async def raw(i: int) -> None:
             async with engine.begin() as conn:
-                await conn.execute(row_insert, {"id": f"{run_id}-{i}", "payload": "x" * 60,
-                                                "n": i})
+                await conn.execute(row_insert, {"id": f"{run_id}-{i}", "payload": "x" * 60, "n": i})
 
         async def raw_lean(i: int) -> None:
             await lean.run(lean_insert, {"id": f"{run_id}-lean-{i}", "payload": "x" * 60, "n": i})
@@ -74,8 +83,9 @@ async def measure(url: str, n: int) -> dict[str, float]:
             await ledger.grant(f"bench-{run_id}", "bench", 10**12)
 
             async def pair(i: int) -> None:
-                hold = await ledger.reserve(f"{run_id}-r{i}", "bench", 1, "video_post_kling",
-                                            f"{run_id}-{i}", EXTRA)
+                hold = await ledger.reserve(
+                    f"{run_id}-r{i}", "bench", 1, "video_post_kling", f"{run_id}-{i}", EXTRA
+                )
                 await ledger.capture(f"{run_id}-c{i}", hold.id)
 
             await pair(-1)  # warm up: connections, prepared statements
@@ -103,11 +113,15 @@ def report(name: str, m: dict[str, float]) -> None:
     verdict = "within budget" if ratio >= 0.5 else "OVER BUDGET"
     print(f"\n{name}")
     print(f"  raw committed single-row writes (SQLAlchemy engine) {m['raw']:8.0f} /s   1.00x")
-    print(f"  ledger reserve+capture pairs                      {m['pairs']:8.0f} /s   "
-          f"{ratio:.2f}x  (budget >= 0.50x: {verdict})")
+    print(
+        f"  ledger reserve+capture pairs                      {m['pairs']:8.0f} /s   "
+        f"{ratio:.2f}x  (budget >= 0.50x: {verdict})"
+    )
     print(f"    = ledger operations                              {2 * m['pairs']:8.0f} /s")
-    print(f"  raw single-row writes on the ledger's access path  {m['raw_lean']:8.0f} /s   "
-          f"pairs = {m['pairs'] / m['raw_lean']:.2f}x of these")
+    print(
+        f"  raw single-row writes on the ledger's access path  {m['raw_lean']:8.0f} /s   "
+        f"pairs = {m['pairs'] / m['raw_lean']:.2f}x of these"
+    )
 
 
 def main() -> None:
@@ -118,8 +132,10 @@ def main() -> None:
     args = parser.parse_args()
     print(f"ledger bench: {ROUNDS} interleaved rounds of {args.n}, medians")
     with tempfile.TemporaryDirectory() as tmp:
-        report("SQLite (WAL, synchronous=NORMAL)",
-               asyncio.run(measure(sqlite_url(Path(tmp) / "bench.db"), args.n)))
+        report(
+            "SQLite (WAL, synchronous=NORMAL)",
+            asyncio.run(measure(sqlite_url(Path(tmp) / "bench.db"), args.n)),
+        )
     if args.no_pg:
         return
     if args.pg:
@@ -131,8 +147,7 @@ def main() -> None:
         if url is None:
             print("\nPostgreSQL: not installed here; pass --pg URL")
             return
-        report("PostgreSQL (throwaway local cluster, fsync=off)",
-               asyncio.run(measure(url, args.n)))
+        report("PostgreSQL (throwaway local cluster, fsync=off)", asyncio.run(measure(url, args.n)))
 
 
 if __name__ == "__main__":

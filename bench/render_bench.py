@@ -23,8 +23,7 @@ import av
 import numpy as np
 from PIL import Image
 
-# Run as a script, bench/ comes first on sys.path, where a bench script named like a package would shadow the
-# `service` package.
+# Run as a script, bench/ comes first on sys.path; a script named like a package would shadow it.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from service.providers.emulator.render import (
@@ -52,8 +51,9 @@ def _cpu() -> float:
 def _bare_encode(spec: RenderSpec, out: Path) -> None:
     frame_data = np.full((spec.height * 3 // 2, spec.width), 128, dtype=np.uint8)
     with av.open(str(out), "w", format="mp4") as container:
-        stream = container.add_stream("libx264", rate=FPS,
-                                      options={"preset": "veryfast", "crf": "26"})
+        stream = container.add_stream(
+            "libx264", rate=FPS, options={"preset": "veryfast", "crf": "26"}
+        )
         stream.width, stream.height, stream.pix_fmt = spec.width, spec.height, "yuv420p"
         stream.thread_type = "AUTO"
         for i in range(spec.frame_count):
@@ -82,8 +82,10 @@ def main() -> None:
             spec = RenderSpec(duration_s=args.seconds, width=width, height=height)
             wall, cpu = _measure(render_video, image, spec, Path(tmp) / f"r{resolution}.mp4")
             bare, _ = _measure(_bare_encode, spec, Path(tmp) / f"b{resolution}.mp4")
-            print(f"{resolution:8}{wall / args.seconds:>15.2f}{cpu / args.seconds:>14.2f}"
-                  f"{bare / args.seconds:>13.2f}{wall / bare:>7.2f}x")
+            print(
+                f"{resolution:8}{wall / args.seconds:>15.2f}{cpu / args.seconds:>14.2f}"
+                f"{bare / args.seconds:>13.2f}{wall / bare:>7.2f}x"
+            )
 
 
 if __name__ == "__main__":

@@ -23,10 +23,10 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from service.providers.emulator.core import EmulatorConfig  # noqa: E402
-from service.providers.emulator.server import EmulatorServer  # noqa: E402
-from tests.support.images import character_png  # noqa: E402
-from tests.support.service import ServiceProcess  # noqa: E402
+from service.providers.emulator.core import EmulatorConfig
+from service.providers.emulator.server import EmulatorServer
+from tests.support.images import character_png
+from tests.support.service import ServiceProcess
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -35,14 +35,17 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def start(emulator: EmulatorServer, data_dir: Path, **env: str) -> ServiceProcess:
-    return ServiceProcess(data_dir, {
-        "REELCRAFT_EMULATOR_URL": emulator.base_url,
-        "REELCRAFT_EMULATOR_KEY": emulator.key,
-        "REELCRAFT_MAX_CONCURRENT_PER_USER": "5000",
-        "REELCRAFT_DAILY_CAP_PER_USER": "100000",
-        "REELCRAFT_LOG_LEVEL": "WARNING",
-        **env,
-    }).start()
+    return ServiceProcess(
+        data_dir,
+        {
+            "REELCRAFT_EMULATOR_URL": emulator.base_url,
+            "REELCRAFT_EMULATOR_KEY": emulator.key,
+            "REELCRAFT_MAX_CONCURRENT_PER_USER": "5000",
+            "REELCRAFT_DAILY_CAP_PER_USER": "100000",
+            "REELCRAFT_LOG_LEVEL": "WARNING",
+            **env,
+        },
+    ).start()
 
 
 def prepare(api: httpx.Client, credits: int) -> str:
@@ -53,8 +56,7 @@ def prepare(api: httpx.Client, credits: int) -> str:
 
 
 def body(image: str) -> dict[str, object]:
-    return {"model": "kling-2.6", "duration_s": 5, "input_image_sha256": image,
-            "prompt": "bench"}
+    return {"model": "kling-2.6", "duration_s": 5, "input_image_sha256": image, "prompt": "bench"}
 
 
 def post_latency(emulator: EmulatorServer, root: Path, n: int = 400) -> None:
@@ -64,23 +66,27 @@ def post_latency(emulator: EmulatorServer, root: Path, n: int = 400) -> None:
             image = prepare(api, 200 * (n + 50))
             for _ in range(50):  # warm up both paths
                 api.get("/ping")
-                api.post("/generations", json=body(image),
-                         headers={"Idempotency-Key": str(uuid.uuid4())})
+                api.post(
+                    "/generations", json=body(image), headers={"Idempotency-Key": str(uuid.uuid4())}
+                )
             bare, post = [], []
             for _ in range(n):
                 t0 = time.perf_counter()
                 api.get("/ping").raise_for_status()
                 t1 = time.perf_counter()
-                api.post("/generations", json=body(image),
-                         headers={"Idempotency-Key": str(uuid.uuid4())}).raise_for_status()
+                api.post(
+                    "/generations", json=body(image), headers={"Idempotency-Key": str(uuid.uuid4())}
+                ).raise_for_status()
                 t2 = time.perf_counter()
                 bare.append((t1 - t0) * 1000)
                 post.append((t2 - t1) * 1000)
     finally:
         service.stop()
     b50, p50 = statistics.median(bare), statistics.median(post)
-    print(f"POST /generations: p50 {p50:.2f} ms, p99 {percentile(post, 0.99):.2f} ms; "
-          f"bare /ping: p50 {b50:.2f} ms, p99 {percentile(bare, 0.99):.2f} ms")
+    print(
+        f"POST /generations: p50 {p50:.2f} ms, p99 {percentile(post, 0.99):.2f} ms; "
+        f"bare /ping: p50 {b50:.2f} ms, p99 {percentile(bare, 0.99):.2f} ms"
+    )
     print(f"  ratio p50 POST / bare = {p50 / b50:.2f}x  (budget <= 3x; p99 budget < 25 ms)")
 
 
@@ -108,10 +114,12 @@ def in_flight(emulator: EmulatorServer, root: Path, n: int = 1000, window_s: flo
             end_diag = api.get("/diagnostics").json()
             wall = time.perf_counter() - w0
             cores = (end_diag["cpu_seconds"] - start_diag["cpu_seconds"]) / wall
-            print(f"in flight: {end_diag['in_flight']}; over {wall:.0f} s: service CPU "
-                  f"{cores:.2f} cores (budget < 1), event-loop lag worst "
-                  f"{end_diag['loop_lag_worst_ms']:.1f} ms, p99 {end_diag['loop_lag_p99_ms']:.1f} ms"
-                  f" (budget < 50 ms)")
+            print(
+                f"in flight: {end_diag['in_flight']}; over {wall:.0f} s: service CPU "
+                f"{cores:.2f} cores (budget < 1), event-loop lag worst "
+                f"{end_diag['loop_lag_worst_ms']:.1f} ms, p99 {end_diag['loop_lag_p99_ms']:.1f} ms"
+                f" (budget < 50 ms)"
+            )
     finally:
         service.stop()
 

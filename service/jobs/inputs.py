@@ -88,9 +88,7 @@ class JobInputs:
         expires, sig = self.signer.sign(sha256)
         return f"{self.public_base_url}{API_PREFIX}/public/inputs/{sha256}?exp={expires}&sig={sig}"
 
-    async def submit_image(
-        self, sha256: str, transport: str, aspect_ratio: str = ""
-    ) -> InputImage:
+    async def submit_image(self, sha256: str, transport: str, aspect_ratio: str = "") -> InputImage:
         found = await self.files.input_file(sha256)
         if found is None:
             raise ReelcraftError(ErrorCode.INVALID_INPUT, "the character image is missing")

@@ -96,8 +96,11 @@ class ProviderUpdate(BaseModel):
 
     @property
     def terminal(self) -> bool:
-        return self.status in (ProviderStatus.SUCCEEDED, ProviderStatus.FAILED,
-                               ProviderStatus.CANCELLED)
+        return self.status in (
+            ProviderStatus.SUCCEEDED,
+            ProviderStatus.FAILED,
+            ProviderStatus.CANCELLED,
+        )
 
 
 class ProviderResult(BaseModel):
@@ -105,8 +108,7 @@ class ProviderResult(BaseModel):
     every dump and repr: pass `auth_headers()` to the download and never store them."""
 
     video_urls: list[str] = Field(min_length=1)
-    download_headers: dict[str, SecretStr] = Field(default_factory=dict, exclude=True,
-                                                   repr=False)
+    download_headers: dict[str, SecretStr] = Field(default_factory=dict, exclude=True, repr=False)
     expires_at: datetime | None = None
     content_type: str = "video/mp4"
     size_bytes: int | None = None
@@ -180,9 +182,14 @@ class ProviderAdapter(ABC):
         try:
             handle = await self._submit(req)
         except ProviderError as exc:
-            log.warning("%s: submit to %s failed: %s (transient=%s, outcome_unknown=%s)",
-                        self.name, req.route.provider_model, exc, exc.transient,
-                        exc.outcome_unknown)
+            log.warning(
+                "%s: submit to %s failed: %s (transient=%s, outcome_unknown=%s)",
+                self.name,
+                req.route.provider_model,
+                exc,
+                exc.transient,
+                exc.outcome_unknown,
+            )
             raise
         log.info("%s: submitted %s as task %s", self.name, handle.provider_model, handle.task_id)
         return handle
@@ -194,9 +201,14 @@ class ProviderAdapter(ABC):
             log.warning("%s: poll of %s failed: %s", self.name, handle.task_id, exc)
             raise
         if update.terminal:
-            log.info("%s: task %s %s (%s)%s", self.name, handle.task_id, update.status.value,
-                     update.raw_status,
-                     f": {update.error_code.value}" if update.error_code else "")
+            log.info(
+                "%s: task %s %s (%s)%s",
+                self.name,
+                handle.task_id,
+                update.status.value,
+                update.raw_status,
+                f": {update.error_code.value}" if update.error_code else "",
+            )
         return update
 
     async def result(self, handle: ProviderHandle) -> ProviderResult:

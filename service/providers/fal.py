@@ -41,11 +41,23 @@ class FalFamily:
 
 
 FAMILIES: list[tuple[str, FalFamily]] = [
-    ("fal-ai/kling-video/v2.6/", FalFamily("start_image_url", "str",
-                                           audio_field="generate_audio", negative_prompt=True)),
+    (
+        "fal-ai/kling-video/v2.6/",
+        FalFamily("start_image_url", "str", audio_field="generate_audio", negative_prompt=True),
+    ),
     ("fal-ai/kling-video/", FalFamily("image_url", "str", negative_prompt=True)),
-    ("fal-ai/veo3", FalFamily("image_url", "s", "resolution", "aspect_ratio", "generate_audio",
-                              negative_prompt=True, seed=True)),
+    (
+        "fal-ai/veo3",
+        FalFamily(
+            "image_url",
+            "s",
+            "resolution",
+            "aspect_ratio",
+            "generate_audio",
+            negative_prompt=True,
+            seed=True,
+        ),
+    ),
     ("fal-ai/sora-2/", FalFamily("image_url", "int", "resolution", "aspect_ratio")),
     ("fal-ai/wan", FalFamily("image_url", "str", "resolution", negative_prompt=True, seed=True)),
 ]
@@ -57,12 +69,28 @@ _ERROR_TYPES: dict[str, ErrorCode] = {
     "request_timeout": ErrorCode.PROVIDER_TIMEOUT,
     "startup_timeout": ErrorCode.PROVIDER_TIMEOUT,
     "client_cancelled": ErrorCode.CANCELLED,
-} | {t: ErrorCode.INVALID_INPUT for t in (
-    "image_too_small", "image_too_large", "image_load_error", "file_download_error",
-    "face_detection_error", "file_too_large", "greater_than", "greater_than_equal",
-    "less_than", "less_than_equal", "multiple_of", "sequence_too_short", "sequence_too_long",
-    "value_error", "bad_request", "missing", "literal_error",
-)}
+} | {
+    t: ErrorCode.INVALID_INPUT
+    for t in (
+        "image_too_small",
+        "image_too_large",
+        "image_load_error",
+        "file_download_error",
+        "face_detection_error",
+        "file_too_large",
+        "greater_than",
+        "greater_than_equal",
+        "less_than",
+        "less_than_equal",
+        "multiple_of",
+        "sequence_too_short",
+        "sequence_too_long",
+        "value_error",
+        "bad_request",
+        "missing",
+        "literal_error",
+    )
+}
 
 
 def family_for(model: str) -> FalFamily:
@@ -98,11 +126,9 @@ class FalAdapter(ProviderAdapter):
         message, etype = _error_fields(maybe_json(resp), resp.headers.get("x-fal-error-type"))
         code = _ERROR_TYPES.get(etype or "")
         if code is ErrorCode.CONTENT_POLICY:
-            return ProviderError(code, message, http_status=resp.status_code,
-                                 provider_code=etype)
+            return ProviderError(code, message, http_status=resp.status_code, provider_code=etype)
         if code is ErrorCode.INVALID_INPUT and resp.status_code < 500:
-            return ProviderError(code, message, http_status=resp.status_code,
-                                 provider_code=etype)
+            return ProviderError(code, message, http_status=resp.status_code, provider_code=etype)
         return http_error(resp, message, submit=submit, provider_code=etype)
 
     async def _submit(self, req: SubmitRequest) -> ProviderHandle:
@@ -124,47 +150,76 @@ class FalAdapter(ProviderAdapter):
         if family.seed and req.seed is not None:
             body["seed"] = req.seed
         body |= req.route.params | req.options
-        resp = await send(self.client, "POST", f"{self.endpoint.root}/{model}", submit=True,
-                          json=body, headers=self._headers())
+        resp = await send(
+            self.client,
+            "POST",
+            f"{self.endpoint.root}/{model}",
+            submit=True,
+            json=body,
+            headers=self._headers(),
+        )
         if not resp.is_success:
             raise self._raise(resp, submit=True)
         data = json_object(resp, submit=True)
         try:
             return ProviderHandle(
-                adapter="fal", route=req.route.name, provider_model=model,
-                task_id=str(data["request_id"]), status_url=str(data["status_url"]),
-                result_url=str(data["response_url"]), cancel_url=str(data["cancel_url"]),
+                adapter="fal",
+                route=req.route.name,
+                provider_model=model,
+                task_id=str(data["request_id"]),
+                status_url=str(data["status_url"]),
+                result_url=str(data["response_url"]),
+                cancel_url=str(data["cancel_url"]),
                 submitted_at=datetime.now(UTC),
             )
         except KeyError as exc:
-            raise ProviderError(ErrorCode.PROVIDER_ERROR, f"submit answer lacks {exc}",
-                                outcome_unknown=True) from None
+            raise ProviderError(
+                ErrorCode.PROVIDER_ERROR, f"submit answer lacks {exc}", outcome_unknown=True
+            ) from None
 
     def _update(self, data: dict[str, Any]) -> ProviderUpdate:
         raw = str(data.get("status"))
-        logs = [str(line.get("message", "")) for line in data.get("logs") or []
-                if isinstance(line, dict)]
+        logs = [
+            str(line.get("message", ""))
+            for line in data.get("logs") or []
+            if isinstance(line, dict)
+        ]
         if raw == "IN_QUEUE":
             position = data.get("queue_position")
-            return ProviderUpdate(status=ProviderStatus.QUEUED, raw_status=raw,
-                                  queue_position=position if isinstance(position, int) else None)
+            return ProviderUpdate(
+                status=ProviderStatus.QUEUED,
+                raw_status=raw,
+                queue_position=position if isinstance(position, int) else None,
+            )
         if raw == "IN_PROGRESS":
             return ProviderUpdate(status=ProviderStatus.RUNNING, raw_status=raw, logs=logs)
         if raw != "COMPLETED":
-            raise ProviderError(ErrorCode.PROVIDER_ERROR, f"unknown fal status {raw!r}",
-                                transient=True)
+            raise ProviderError(
+                ErrorCode.PROVIDER_ERROR, f"unknown fal status {raw!r}", transient=True
+            )
         etype, error = data.get("error_type"), data.get("error")
         if not etype and not error:
-            return ProviderUpdate(status=ProviderStatus.SUCCEEDED, raw_status=raw, progress=100,
-                                  logs=logs)
+            return ProviderUpdate(
+                status=ProviderStatus.SUCCEEDED, raw_status=raw, progress=100, logs=logs
+            )
         code = _ERROR_TYPES.get(str(etype or ""), ErrorCode.PROVIDER_ERROR)
         status = ProviderStatus.CANCELLED if code is ErrorCode.CANCELLED else ProviderStatus.FAILED
-        return ProviderUpdate(status=status, raw_status=f"{raw}:{etype}", logs=logs,
-                              error_code=code, error_message=str(error or etype))
+        return ProviderUpdate(
+            status=status,
+            raw_status=f"{raw}:{etype}",
+            logs=logs,
+            error_code=code,
+            error_message=str(error or etype),
+        )
 
     async def _poll(self, handle: ProviderHandle) -> ProviderUpdate:
-        resp = await send(self.client, "GET", f"{handle.status_url}", params={"logs": "1"},
-                          headers=self._headers())
+        resp = await send(
+            self.client,
+            "GET",
+            f"{handle.status_url}",
+            params={"logs": "1"},
+            headers=self._headers(),
+        )
         if resp.status_code not in (200, 202):
             raise self._raise(resp)
         return self._update(json_object(resp))
@@ -173,8 +228,9 @@ class FalAdapter(ProviderAdapter):
         """fal's server-sent status events; ends after the terminal update."""
         url = f"{handle.status_url}/stream"
         try:
-            async with self.client.stream("GET", url, params={"logs": "1"},
-                                          headers=self._headers()) as resp:
+            async with self.client.stream(
+                "GET", url, params={"logs": "1"}, headers=self._headers()
+            ) as resp:
                 if resp.status_code != 200:
                     await resp.aread()
                     raise self._raise(resp)
@@ -184,8 +240,9 @@ class FalAdapter(ProviderAdapter):
                     try:
                         data = json.loads(line[5:])
                     except ValueError:
-                        raise ProviderError(ErrorCode.PROVIDER_ERROR, "garbled status event",
-                                            transient=True) from None
+                        raise ProviderError(
+                            ErrorCode.PROVIDER_ERROR, "garbled status event", transient=True
+                        ) from None
                     update = self._update(data)
                     yield update
                     if update.terminal:
@@ -197,8 +254,12 @@ class FalAdapter(ProviderAdapter):
     async def _result(self, handle: ProviderHandle) -> ProviderResult:
         resp = await send(self.client, "GET", f"{handle.result_url}", headers=self._headers())
         if resp.status_code == 499:
-            raise ProviderError(ErrorCode.CANCELLED, "the request was cancelled",
-                                http_status=499, provider_code="client_cancelled")
+            raise ProviderError(
+                ErrorCode.CANCELLED,
+                "the request was cancelled",
+                http_status=499,
+                provider_code="client_cancelled",
+            )
         if not resp.is_success:
             raise self._raise(resp)
         data = json_object(resp)

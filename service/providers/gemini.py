@@ -32,7 +32,9 @@ from shared.states import ProviderStatus
 FILE_LIFETIME = timedelta(days=2)
 # google.rpc.Code values an operation error can carry.
 _RPC_CODES: dict[int, ErrorCode] = {
-    3: ErrorCode.INVALID_INPUT, 4: ErrorCode.PROVIDER_TIMEOUT, 8: ErrorCode.PROVIDER_RATE_LIMITED,
+    3: ErrorCode.INVALID_INPUT,
+    4: ErrorCode.PROVIDER_TIMEOUT,
+    8: ErrorCode.PROVIDER_RATE_LIMITED,
     1: ErrorCode.CANCELLED,
 }
 
@@ -43,17 +45,26 @@ def _google_error(resp: httpx.Response, *, submit: bool = False) -> ProviderErro
     message = str(error.get("message") or resp.reason_phrase)
     details = [d for d in error.get("details") or [] if isinstance(d, dict)]
     if any(d.get("reason") == "API_KEY_INVALID" for d in details):
-        return ProviderError(ErrorCode.PROVIDER_ERROR, f"credentials refused: {message}",
-                             auth_failed=True, http_status=resp.status_code,
-                             provider_code="API_KEY_INVALID")
+        return ProviderError(
+            ErrorCode.PROVIDER_ERROR,
+            f"credentials refused: {message}",
+            auth_failed=True,
+            http_status=resp.status_code,
+            provider_code="API_KEY_INVALID",
+        )
     wait = None
     for detail in details:
         delay = detail.get("retryDelay")
         if isinstance(delay, str) and delay.endswith("s"):
             with contextlib.suppress(ValueError):
                 wait = float(delay[:-1])
-    return http_error(resp, message, submit=submit, retry_after_s=wait,
-                      provider_code=str(error.get("status") or "") or None)
+    return http_error(
+        resp,
+        message,
+        submit=submit,
+        retry_after_s=wait,
+        provider_code=str(error.get("status") or "") or None,
+    )
 
 
 class GeminiAdapter(ProviderAdapter):
@@ -76,25 +87,33 @@ class GeminiAdapter(ProviderAdapter):
         # The Gemini API takes no seed and no audio switch (Veo 3.1 always has sound).
         params |= req.route.params | req.options
         body = {
-            "instances": [{
-                "prompt": req.prompt,
-                "image": {"bytesBase64Encoded": req.image.base64(),
-                          "mimeType": req.image.mime_type},
-            }],
+            "instances": [
+                {
+                    "prompt": req.prompt,
+                    "image": {
+                        "bytesBase64Encoded": req.image.base64(),
+                        "mimeType": req.image.mime_type,
+                    },
+                }
+            ],
             "parameters": params,
         }
         url = f"{self.endpoint.root}/v1beta/models/{model}:predictLongRunning"
-        resp = await send(self.client, "POST", url, submit=True, json=body,
-                          headers=self._headers())
+        resp = await send(self.client, "POST", url, submit=True, json=body, headers=self._headers())
         if not resp.is_success:
             raise _google_error(resp, submit=True)
         name = json_object(resp, submit=True).get("name")
         if not isinstance(name, str) or "/operations/" not in name:
-            raise ProviderError(ErrorCode.PROVIDER_ERROR, "submit answer lacks the operation",
-                                outcome_unknown=True)
+            raise ProviderError(
+                ErrorCode.PROVIDER_ERROR, "submit answer lacks the operation", outcome_unknown=True
+            )
         return ProviderHandle(
-            adapter="gemini", route=req.route.name, provider_model=model, task_id=name,
-            status_url=f"{self.endpoint.root}/v1beta/{name}", submitted_at=datetime.now(UTC),
+            adapter="gemini",
+            route=req.route.name,
+            provider_model=model,
+            task_id=name,
+            status_url=f"{self.endpoint.root}/v1beta/{name}",
+            submitted_at=datetime.now(UTC),
         )
 
     async def _operation(self, handle: ProviderHandle) -> dict[str, Any]:
@@ -114,18 +133,23 @@ class GeminiAdapter(ProviderAdapter):
             code = _RPC_CODES.get(rpc if isinstance(rpc, int) else -1, ErrorCode.PROVIDER_ERROR)
             if looks_like_policy(message):
                 code = ErrorCode.CONTENT_POLICY
-            status = (ProviderStatus.CANCELLED if code is ErrorCode.CANCELLED
-                      else ProviderStatus.FAILED)
-            return ProviderUpdate(status=status, raw_status=f"error:{rpc}", error_code=code,
-                                  error_message=message)
+            status = (
+                ProviderStatus.CANCELLED if code is ErrorCode.CANCELLED else ProviderStatus.FAILED
+            )
+            return ProviderUpdate(
+                status=status, raw_status=f"error:{rpc}", error_code=code, error_message=message
+            )
         samples, filtered, reasons = _samples(op)
         if samples:
             return ProviderUpdate(status=ProviderStatus.SUCCEEDED, raw_status="done", progress=100)
         message = "; ".join(reasons) or "no video was returned"
         code = ErrorCode.CONTENT_POLICY if filtered or reasons else ErrorCode.PROVIDER_ERROR
-        return ProviderUpdate(status=ProviderStatus.FAILED, raw_status="done:rai_filtered"
-                              if filtered else "done:no_samples", error_code=code,
-                              error_message=message)
+        return ProviderUpdate(
+            status=ProviderStatus.FAILED,
+            raw_status="done:rai_filtered" if filtered else "done:no_samples",
+            error_code=code,
+            error_message=message,
+        )
 
     async def _result(self, handle: ProviderHandle) -> ProviderResult:
         op = await self._operation(handle)
@@ -146,8 +170,11 @@ def _samples(op: dict[str, Any]) -> tuple[list[str], int, list[str]]:
     gvr = response.get("generateVideoResponse") or {} if isinstance(response, dict) else {}
     if not isinstance(gvr, dict):
         return [], 0, []
-    uris = [str(s["video"]["uri"]) for s in gvr.get("generatedSamples") or []
-            if isinstance(s, dict) and isinstance(s.get("video"), dict) and s["video"].get("uri")]
+    uris = [
+        str(s["video"]["uri"])
+        for s in gvr.get("generatedSamples") or []
+        if isinstance(s, dict) and isinstance(s.get("video"), dict) and s["video"].get("uri")
+    ]
     filtered = gvr.get("raiMediaFilteredCount") or 0
     reasons = [str(r) for r in gvr.get("raiMediaFilteredReasons") or []]
     return uris, int(filtered) if isinstance(filtered, int) else 0, reasons

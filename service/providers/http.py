@@ -21,8 +21,9 @@ from shared.errors import ErrorCode
 
 # Submits and polls answer fast; only a download is big, and that is not done here.
 DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=30.0, write=30.0, pool=10.0)
-DEFAULT_LIMITS = httpx.Limits(max_connections=64, max_keepalive_connections=16,
-                              keepalive_expiry=30.0)
+DEFAULT_LIMITS = httpx.Limits(
+    max_connections=64, max_keepalive_connections=16, keepalive_expiry=30.0
+)
 USER_AGENT = "reelcraft/0.1 (+provider-adapters)"
 
 _POLICY = re.compile(
@@ -74,16 +75,24 @@ def transport_error(exc: httpx.TransportError, *, submit: bool) -> ProviderError
     """Connect failures never reached the provider; anything later might have."""
     name = type(exc).__name__
     if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
-        return ProviderError(ErrorCode.PROVIDER_TIMEOUT, f"could not connect: {name}",
-                             transient=True)
+        return ProviderError(
+            ErrorCode.PROVIDER_TIMEOUT, f"could not connect: {name}", transient=True
+        )
     if isinstance(exc, httpx.ConnectError):
-        return ProviderError(ErrorCode.PROVIDER_ERROR, f"could not connect: {name}",
-                             transient=True)
+        return ProviderError(ErrorCode.PROVIDER_ERROR, f"could not connect: {name}", transient=True)
     if isinstance(exc, httpx.TimeoutException):
-        return ProviderError(ErrorCode.PROVIDER_TIMEOUT, f"no answer in time ({name})",
-                             transient=True, outcome_unknown=submit)
-    return ProviderError(ErrorCode.PROVIDER_ERROR, f"connection failed mid-request ({name})",
-                         transient=True, outcome_unknown=submit)
+        return ProviderError(
+            ErrorCode.PROVIDER_TIMEOUT,
+            f"no answer in time ({name})",
+            transient=True,
+            outcome_unknown=submit,
+        )
+    return ProviderError(
+        ErrorCode.PROVIDER_ERROR,
+        f"connection failed mid-request ({name})",
+        transient=True,
+        outcome_unknown=submit,
+    )
 
 
 def json_object(resp: httpx.Response, *, submit: bool = False) -> dict[str, Any]:
@@ -92,14 +101,20 @@ def json_object(resp: httpx.Response, *, submit: bool = False) -> dict[str, Any]
         body = json.loads(resp.content)
     except (ValueError, UnicodeDecodeError):
         raise ProviderError(
-            ErrorCode.PROVIDER_ERROR, f"unreadable response (HTTP {resp.status_code})",
-            transient=True, outcome_unknown=submit and resp.is_success,
+            ErrorCode.PROVIDER_ERROR,
+            f"unreadable response (HTTP {resp.status_code})",
+            transient=True,
+            outcome_unknown=submit and resp.is_success,
             http_status=resp.status_code,
         ) from None
     if not isinstance(body, dict):
-        raise ProviderError(ErrorCode.PROVIDER_ERROR, "response is not a JSON object",
-                            transient=True, outcome_unknown=submit and resp.is_success,
-                            http_status=resp.status_code)
+        raise ProviderError(
+            ErrorCode.PROVIDER_ERROR,
+            "response is not a JSON object",
+            transient=True,
+            outcome_unknown=submit and resp.is_success,
+            http_status=resp.status_code,
+        )
     return body
 
 
@@ -141,8 +156,14 @@ def http_error(
 ) -> ProviderError:
     """The ProviderError for a non-2xx answer; `policy` overrides the content-policy guess."""
     wait = retry_after_s if retry_after_s is not None else retry_after(resp)
-    return status_error(resp.status_code, message or resp.reason_phrase, submit=submit,
-                        provider_code=provider_code, policy=policy, retry_after_s=wait)
+    return status_error(
+        resp.status_code,
+        message or resp.reason_phrase,
+        submit=submit,
+        provider_code=provider_code,
+        policy=policy,
+        retry_after_s=wait,
+    )
 
 
 def status_error(
@@ -158,27 +179,43 @@ def status_error(
     common: dict[str, Any] = {"http_status": status, "provider_code": provider_code}
     message = message or f"HTTP {status}"
     if status in (401, 403):
-        return ProviderError(ErrorCode.PROVIDER_ERROR, f"credentials refused: {message}",
-                             auth_failed=True, **common)
+        return ProviderError(
+            ErrorCode.PROVIDER_ERROR, f"credentials refused: {message}", auth_failed=True, **common
+        )
     if status == 429:
-        return ProviderError(ErrorCode.PROVIDER_RATE_LIMITED, message, transient=True,
-                             retry_after_s=retry_after_s, **common)
+        return ProviderError(
+            ErrorCode.PROVIDER_RATE_LIMITED,
+            message,
+            transient=True,
+            retry_after_s=retry_after_s,
+            **common,
+        )
     if status in (408, 504):
         # A gateway timeout on submit: the provider may have created the task anyway.
-        return ProviderError(ErrorCode.PROVIDER_TIMEOUT, message, transient=True,
-                             retry_after_s=retry_after_s,
-                             outcome_unknown=submit and status == 504, **common)
+        return ProviderError(
+            ErrorCode.PROVIDER_TIMEOUT,
+            message,
+            transient=True,
+            retry_after_s=retry_after_s,
+            outcome_unknown=submit and status == 504,
+            **common,
+        )
     if status >= 500:
-        return ProviderError(ErrorCode.PROVIDER_ERROR, message, transient=True,
-                             retry_after_s=retry_after_s, **common)
+        return ProviderError(
+            ErrorCode.PROVIDER_ERROR, message, transient=True, retry_after_s=retry_after_s, **common
+        )
     if policy or (policy is None and looks_like_policy(message)):
         return ProviderError(ErrorCode.CONTENT_POLICY, message, **common)
     if status == 404:
         if submit:
-            return ProviderError(ErrorCode.MODEL_UNAVAILABLE,
-                                 f"the provider does not offer this model: {message}", **common)
-        return ProviderError(ErrorCode.PROVIDER_ERROR,
-                             f"the provider no longer knows this task: {message}", **common)
+            return ProviderError(
+                ErrorCode.MODEL_UNAVAILABLE,
+                f"the provider does not offer this model: {message}",
+                **common,
+            )
+        return ProviderError(
+            ErrorCode.PROVIDER_ERROR, f"the provider no longer knows this task: {message}", **common
+        )
     if status in (400, 409, 413, 415, 422):
         return ProviderError(ErrorCode.INVALID_INPUT, message, **common)
     return ProviderError(ErrorCode.PROVIDER_ERROR, message, **common)

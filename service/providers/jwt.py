@@ -38,14 +38,16 @@ def encode_hs256(payload: dict[str, Any], secret: str) -> str:
     return f"{header}.{body}.{_b64(sig)}"
 
 
-def kling_token(access_key: str, secret_key: str, *, ttl_s: int = 1800,
-                now: float | None = None) -> str:
+def kling_token(
+    access_key: str, secret_key: str, *, ttl_s: int = 1800, now: float | None = None
+) -> str:
     issued = int(time.time() if now is None else now)
     return encode_hs256({"iss": access_key, "exp": issued + ttl_s, "nbf": issued - 5}, secret_key)
 
 
-def decode_hs256(token: str, secret: str, *, leeway_s: int = 0,
-                 now: float | None = None) -> dict[str, Any]:
+def decode_hs256(
+    token: str, secret: str, *, leeway_s: int = 0, now: float | None = None
+) -> dict[str, Any]:
     """Verified claims; raises JWTError with the matching Kling code."""
     parts = token.split(".")
     if len(parts) != 3:
@@ -56,11 +58,11 @@ def decode_hs256(token: str, secret: str, *, leeway_s: int = 0,
         signature = _unb64(parts[2])
     except (ValueError, UnicodeDecodeError) as exc:
         raise JWTError(1002, "token is not a JWT") from exc
-    if not isinstance(header, dict) or header.get("alg") != "HS256" or not isinstance(claims,
-                                                                                       dict):
+    if not isinstance(header, dict) or header.get("alg") != "HS256" or not isinstance(claims, dict):
         raise JWTError(1002, "token must be HS256")
-    expected = hmac.new(secret.encode(), f"{parts[0]}.{parts[1]}".encode("ascii"),
-                        hashlib.sha256).digest()
+    expected = hmac.new(
+        secret.encode(), f"{parts[0]}.{parts[1]}".encode("ascii"), hashlib.sha256
+    ).digest()
     if not hmac.compare_digest(expected, signature):
         raise JWTError(1002, "signature verification failed")
     current = time.time() if now is None else now

@@ -53,13 +53,18 @@ def model_for(provider_model: str) -> KieModel:
         return KieModel(True, audio_field="sound")
     if provider_model.startswith("kling/"):
         return KieModel(False, negative_prompt=True)
-    raise ProviderError(ErrorCode.MODEL_UNAVAILABLE, f"kie adapter has no mapping for "
-                        f"{provider_model}")
+    raise ProviderError(
+        ErrorCode.MODEL_UNAVAILABLE, f"kie adapter has no mapping for {provider_model}"
+    )
 
 
-_STATES = {"waiting": ProviderStatus.QUEUED, "queuing": ProviderStatus.QUEUED,
-           "generating": ProviderStatus.RUNNING, "success": ProviderStatus.SUCCEEDED,
-           "fail": ProviderStatus.FAILED}
+_STATES = {
+    "waiting": ProviderStatus.QUEUED,
+    "queuing": ProviderStatus.QUEUED,
+    "generating": ProviderStatus.RUNNING,
+    "success": ProviderStatus.SUCCEEDED,
+    "fail": ProviderStatus.FAILED,
+}
 
 
 class KieAdapter(ProviderAdapter):
@@ -68,10 +73,12 @@ class KieAdapter(ProviderAdapter):
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.endpoint.key.get_secret_value()}"}
 
-    async def _call(self, method: str, url: str, *, submit: bool = False,
-                    **kwargs: Any) -> dict[str, Any]:
-        resp = await send(self.client, method, url, submit=submit, headers=self._headers(),
-                          **kwargs)
+    async def _call(
+        self, method: str, url: str, *, submit: bool = False, **kwargs: Any
+    ) -> dict[str, Any]:
+        resp = await send(
+            self.client, method, url, submit=submit, headers=self._headers(), **kwargs
+        )
         body = json_object(resp, submit=submit) if resp.is_success else maybe_json(resp)
         code = body.get("code", resp.status_code)
         code = int(code) if isinstance(code, int | str) and str(code).isdigit() else 500
@@ -80,12 +87,17 @@ class KieAdapter(ProviderAdapter):
         message = str(body.get("msg") or body.get("message") or resp.reason_phrase)
         status = code if code != 200 else resp.status_code
         if status == 402:
-            raise ProviderError(ErrorCode.PROVIDER_ERROR, f"Kie account: {message}",
-                                http_status=status, provider_code="402")
+            raise ProviderError(
+                ErrorCode.PROVIDER_ERROR,
+                f"Kie account: {message}",
+                http_status=status,
+                provider_code="402",
+            )
         if status == 455:
             status = 503  # maintenance: come back later
-        raise status_error(status, message, submit=submit, provider_code=str(code),
-                           retry_after_s=retry_after(resp))
+        raise status_error(
+            status, message, submit=submit, provider_code=str(code), retry_after_s=retry_after(resp)
+        )
 
     async def _submit(self, req: SubmitRequest) -> ProviderHandle:
         model = req.route.provider_model
@@ -104,15 +116,23 @@ class KieAdapter(ProviderAdapter):
         if spec.negative_prompt and req.negative_prompt:
             inputs["negative_prompt"] = req.negative_prompt
         inputs |= req.route.params | req.options
-        body = await self._call("POST", f"{self.endpoint.root}/api/v1/jobs/createTask",
-                                submit=True, json={"model": model, "input": inputs})
+        body = await self._call(
+            "POST",
+            f"{self.endpoint.root}/api/v1/jobs/createTask",
+            submit=True,
+            json={"model": model, "input": inputs},
+        )
         data = body.get("data")
         if not isinstance(data, dict) or not data.get("taskId"):
-            raise ProviderError(ErrorCode.PROVIDER_ERROR, "submit answer lacks taskId",
-                                outcome_unknown=True)
+            raise ProviderError(
+                ErrorCode.PROVIDER_ERROR, "submit answer lacks taskId", outcome_unknown=True
+            )
         task_id = str(data["taskId"])
         return ProviderHandle(
-            adapter="kie", route=req.route.name, provider_model=model, task_id=task_id,
+            adapter="kie",
+            route=req.route.name,
+            provider_model=model,
+            task_id=task_id,
             status_url=f"{self.endpoint.root}/api/v1/jobs/recordInfo?taskId={quote(task_id)}",
             submitted_at=datetime.now(UTC),
         )
@@ -129,15 +149,20 @@ class KieAdapter(ProviderAdapter):
         raw = str(data.get("state"))
         status = _STATES.get(raw)
         if status is None:
-            raise ProviderError(ErrorCode.PROVIDER_ERROR, f"unknown Kie state {raw!r}",
-                                transient=True)
+            raise ProviderError(
+                ErrorCode.PROVIDER_ERROR, f"unknown Kie state {raw!r}", transient=True
+            )
         if status is not ProviderStatus.FAILED:
             progress = 100.0 if status is ProviderStatus.SUCCEEDED else None
             return ProviderUpdate(status=status, raw_status=raw, progress=progress)
         message = str(data.get("failMsg") or "generation failed")
         code = ErrorCode.CONTENT_POLICY if looks_like_policy(message) else ErrorCode.PROVIDER_ERROR
-        return ProviderUpdate(status=status, raw_status=f"fail:{data.get('failCode') or ''}",
-                              error_code=code, error_message=message)
+        return ProviderUpdate(
+            status=status,
+            raw_status=f"fail:{data.get('failCode') or ''}",
+            error_code=code,
+            error_message=message,
+        )
 
     async def _result(self, handle: ProviderHandle) -> ProviderResult:
         data = await self._record(handle)
@@ -149,8 +174,13 @@ class KieAdapter(ProviderAdapter):
         if data.get("state") != "success" or not urls:
             raise ProviderError(ErrorCode.PROVIDER_ERROR, "the task has no result yet")
         done = data.get("completeTime")
-        finished = (datetime.fromtimestamp(done / 1000, UTC) if isinstance(done, int | float)
-                    else datetime.now(UTC))
-        return ProviderResult(video_urls=urls, expires_at=finished + URL_LIFETIME,
-                              metadata={"cost_time_ms": data.get("costTime")})
-
+        finished = (
+            datetime.fromtimestamp(done / 1000, UTC)
+            if isinstance(done, int | float)
+            else datetime.now(UTC)
+        )
+        return ProviderResult(
+            video_urls=urls,
+            expires_at=finished + URL_LIFETIME,
+            metadata={"cost_time_ms": data.get("costTime")},
+        )

@@ -37,32 +37,49 @@ from shared.states import ProviderStatus
 
 URL_LIFETIME = timedelta(days=30)
 _TOKEN_TTL_S = 1800
-_STATES = {"submitted": ProviderStatus.QUEUED, "processing": ProviderStatus.RUNNING,
-           "succeed": ProviderStatus.SUCCEEDED, "failed": ProviderStatus.FAILED}
+_STATES = {
+    "submitted": ProviderStatus.QUEUED,
+    "processing": ProviderStatus.RUNNING,
+    "succeed": ProviderStatus.SUCCEEDED,
+    "failed": ProviderStatus.FAILED,
+}
 
 
 def _code_error(code: int, message: str, resp: httpx.Response, *, submit: bool) -> ProviderError:
     """Kling's business codes (providers.md 4.5) -> ProviderError."""
     common: dict[str, Any] = {"http_status": resp.status_code, "provider_code": str(code)}
     if 1000 <= code <= 1004:
-        return ProviderError(ErrorCode.PROVIDER_ERROR, f"credentials refused: {message}",
-                             auth_failed=True, **common)
+        return ProviderError(
+            ErrorCode.PROVIDER_ERROR, f"credentials refused: {message}", auth_failed=True, **common
+        )
     if code in (1302, 1303):
-        return ProviderError(ErrorCode.PROVIDER_RATE_LIMITED, message, transient=True,
-                             retry_after_s=retry_after(resp), **common)
+        return ProviderError(
+            ErrorCode.PROVIDER_RATE_LIMITED,
+            message,
+            transient=True,
+            retry_after_s=retry_after(resp),
+            **common,
+        )
     if code in (1300, 1301):
         return ProviderError(ErrorCode.CONTENT_POLICY, message, **common)
     if code in (1200, 1201):
         return ProviderError(ErrorCode.INVALID_INPUT, message, **common)
     if code in (1202, 1203):  # method or resource (model, task) not found
-        return ProviderError(ErrorCode.MODEL_UNAVAILABLE if submit else ErrorCode.PROVIDER_ERROR,
-                             message, **common)
+        return ProviderError(
+            ErrorCode.MODEL_UNAVAILABLE if submit else ErrorCode.PROVIDER_ERROR, message, **common
+        )
     if code == 5002:
-        return ProviderError(ErrorCode.PROVIDER_TIMEOUT, message, transient=True,
-                             outcome_unknown=submit, **common)
+        return ProviderError(
+            ErrorCode.PROVIDER_TIMEOUT, message, transient=True, outcome_unknown=submit, **common
+        )
     if code in (5000, 5001):
-        return ProviderError(ErrorCode.PROVIDER_ERROR, message, transient=True,
-                             retry_after_s=retry_after(resp), **common)
+        return ProviderError(
+            ErrorCode.PROVIDER_ERROR,
+            message,
+            transient=True,
+            retry_after_s=retry_after(resp),
+            **common,
+        )
     # 1100-1102 account/balance, 1103 permission, 1304 IP policy: a person must act.
     return ProviderError(ErrorCode.PROVIDER_ERROR, message, **common)
 
@@ -82,17 +99,23 @@ class KlingAdapter(ProviderAdapter):
             self._token_expires = now + _TOKEN_TTL_S
         return {"Authorization": f"Bearer {self._token}"}
 
-    async def _call(self, method: str, url: str, *, submit: bool = False,
-                    **kwargs: Any) -> dict[str, Any]:
-        resp = await send(self.client, method, url, submit=submit, headers=self._headers(),
-                          **kwargs)
+    async def _call(
+        self, method: str, url: str, *, submit: bool = False, **kwargs: Any
+    ) -> dict[str, Any]:
+        resp = await send(
+            self.client, method, url, submit=submit, headers=self._headers(), **kwargs
+        )
         body = json_object(resp, submit=submit) if resp.is_success else maybe_json(resp)
         code = body.get("code")
         if resp.is_success and code == 0:
             data = body.get("data")
             if not isinstance(data, dict):
-                raise ProviderError(ErrorCode.PROVIDER_ERROR, "answer lacks data",
-                                    transient=True, outcome_unknown=submit)
+                raise ProviderError(
+                    ErrorCode.PROVIDER_ERROR,
+                    "answer lacks data",
+                    transient=True,
+                    outcome_unknown=submit,
+                )
             return data
         message = str(body.get("message") or resp.reason_phrase)
         if isinstance(code, int):
@@ -102,12 +125,16 @@ class KlingAdapter(ProviderAdapter):
     def _handle(self, req_route: str, model: str, data: dict[str, Any]) -> ProviderHandle:
         task_id = str(data.get("task_id") or "")
         if not task_id:
-            raise ProviderError(ErrorCode.PROVIDER_ERROR, "answer lacks task_id",
-                                outcome_unknown=True)
+            raise ProviderError(
+                ErrorCode.PROVIDER_ERROR, "answer lacks task_id", outcome_unknown=True
+            )
         info = data.get("task_info") or {}
         external = str(info.get("external_task_id") or "") if isinstance(info, dict) else ""
         return ProviderHandle(
-            adapter="kling", route=req_route, provider_model=model, task_id=task_id,
+            adapter="kling",
+            route=req_route,
+            provider_model=model,
+            task_id=task_id,
             status_url=f"{self.endpoint.root}/v1/videos/image2video/{task_id}",
             submitted_at=datetime.now(UTC),
             extra={"external_task_id": external} if external else {},
@@ -132,8 +159,9 @@ class KlingAdapter(ProviderAdapter):
         if req.client_request_id:
             body["external_task_id"] = req.client_request_id
         body |= params | req.options
-        data = await self._call("POST", f"{self.endpoint.root}/v1/videos/image2video",
-                                submit=True, json=body)
+        data = await self._call(
+            "POST", f"{self.endpoint.root}/v1/videos/image2video", submit=True, json=body
+        )
         return self._handle(req.route.name, model, data)
 
     async def lookup(self, req: SubmitRequest) -> ProviderHandle | None:
@@ -141,7 +169,8 @@ class KlingAdapter(ProviderAdapter):
             return None
         try:
             data = await self._call(
-                "GET", f"{self.endpoint.root}/v1/videos/image2video/{req.client_request_id}")
+                "GET", f"{self.endpoint.root}/v1/videos/image2video/{req.client_request_id}"
+            )
         except ProviderError as exc:
             if exc.http_status == 404:
                 return None  # not found: the submit never arrived
@@ -153,15 +182,15 @@ class KlingAdapter(ProviderAdapter):
         raw = str(data.get("task_status"))
         status = _STATES.get(raw)
         if status is None:
-            raise ProviderError(ErrorCode.PROVIDER_ERROR, f"unknown Kling status {raw!r}",
-                                transient=True)
+            raise ProviderError(
+                ErrorCode.PROVIDER_ERROR, f"unknown Kling status {raw!r}", transient=True
+            )
         if status is not ProviderStatus.FAILED:
             progress = 100.0 if status is ProviderStatus.SUCCEEDED else None
             return ProviderUpdate(status=status, raw_status=raw, progress=progress)
         message = str(data.get("task_status_msg") or "generation failed")
         code = ErrorCode.CONTENT_POLICY if looks_like_policy(message) else ErrorCode.PROVIDER_ERROR
-        return ProviderUpdate(status=status, raw_status=raw, error_code=code,
-                              error_message=message)
+        return ProviderUpdate(status=status, raw_status=raw, error_code=code, error_message=message)
 
     async def _result(self, handle: ProviderHandle) -> ProviderResult:
         data = await self._call("GET", str(handle.status_url))
@@ -176,8 +205,14 @@ class KlingAdapter(ProviderAdapter):
         except ValueError:
             duration = None
         updated = data.get("updated_at")
-        finished = (datetime.fromtimestamp(updated / 1000, UTC)
-                    if isinstance(updated, int | float) else datetime.now(UTC))
-        return ProviderResult(video_urls=urls, duration_s=duration,
-                              expires_at=finished + URL_LIFETIME,
-                              metadata={"units": data.get("final_unit_deduction")})
+        finished = (
+            datetime.fromtimestamp(updated / 1000, UTC)
+            if isinstance(updated, int | float)
+            else datetime.now(UTC)
+        )
+        return ProviderResult(
+            video_urls=urls,
+            duration_s=duration,
+            expires_at=finished + URL_LIFETIME,
+            metadata={"units": data.get("final_unit_deduction")},
+        )

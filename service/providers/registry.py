@@ -64,8 +64,12 @@ class AdapterRegistry:
         return cls(client, dict.fromkeys(ADAPTERS, endpoint))
 
     @classmethod
-    def from_secrets(cls, client: httpx.AsyncClient, store: SecretStore,
-                     base_urls: Mapping[str, str] | None = None) -> AdapterRegistry:
+    def from_secrets(
+        cls,
+        client: httpx.AsyncClient,
+        store: SecretStore,
+        base_urls: Mapping[str, str] | None = None,
+    ) -> AdapterRegistry:
         """The providers that have a key; the others stay unconfigured (routes unavailable)."""
         urls = {**PROVIDER_BASE_URLS, **(base_urls or {})}
         endpoints: dict[str, EndpointConfig] = {}
@@ -77,7 +81,8 @@ class AdapterRegistry:
             if name == "kling" and not secret:
                 continue  # Kling needs both halves to sign a token
             endpoints[name] = EndpointConfig(
-                base_url=urls[name], key=SecretStr(key),
+                base_url=urls[name],
+                key=SecretStr(key),
                 secret_key=SecretStr(secret) if secret else None,
             )
         return cls(client, endpoints)
@@ -89,8 +94,9 @@ class AdapterRegistry:
         try:
             return self._adapters[name]
         except KeyError:
-            raise ProviderError(ErrorCode.MODEL_UNAVAILABLE,
-                                f"no key is configured for {name}") from None
+            raise ProviderError(
+                ErrorCode.MODEL_UNAVAILABLE, f"no key is configured for {name}"
+            ) from None
 
     def for_route(self, route: Route) -> ProviderAdapter:
         return self.adapter(route.adapter)

@@ -39,15 +39,18 @@ def _is_real_keychain(backend: keyring.backend.KeyringBackend) -> bool:
 
 
 class SecretStore:
-    def __init__(self, data_dir: Path,
-                 backend: keyring.backend.KeyringBackend | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, backend: keyring.backend.KeyringBackend | None = None
+    ) -> None:
         self._backend = backend if backend is not None else keyring.get_keyring()
         self.fallback_path = data_dir / FALLBACK_FILE
         self.is_fallback = not _is_real_keychain(self._backend)
         self._lock = threading.Lock()
         if self.is_fallback:
-            log.warning("no OS keychain available; provider keys are kept in %s (mode 0600)",
-                        self.fallback_path)
+            log.warning(
+                "no OS keychain available; provider keys are kept in %s (mode 0600)",
+                self.fallback_path,
+            )
 
     @property
     def backend_name(self) -> str:
@@ -57,8 +60,10 @@ class SecretStore:
 
     def describe(self) -> str:
         if self.is_fallback:
-            return (f"No system keychain was found, so provider keys are saved in "
-                    f"{self.fallback_path}, readable only by your user account.")
+            return (
+                f"No system keychain was found, so provider keys are saved in "
+                f"{self.fallback_path}, readable only by your user account."
+            )
         return f"Provider keys are saved in the system keychain ({self.backend_name})."
 
     def get(self, name: str) -> str | None:

@@ -3,6 +3,7 @@ generation that starts the local service by itself, waits, and writes a playable
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -23,10 +24,8 @@ def fresh_data_dir(tmp_path: Path) -> Iterator[Path]:
     service_file = data / "service.json"
     if service_file.exists():  # the CLI started a background service: stop it
         pid = json.loads(service_file.read_text())["pid"]
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
 
 
 def test_grant_then_generate_writes_a_playable_clip_and_charges_the_quote(
@@ -37,8 +36,19 @@ def test_grant_then_generate_writes_a_playable_clip_and_charges_the_quote(
     image = write_character(tmp_path / "mira.png")
     out = tmp_path / "x.mp4"
     result = reelcraft(
-        fresh_data_dir, "generate", "--model", "kling-2.6", "--image", str(image),
-        "--prompt", "Mira waves at the camera", "--duration", "5", "--out", str(out), "--json",
+        fresh_data_dir,
+        "generate",
+        "--model",
+        "kling-2.6",
+        "--image",
+        str(image),
+        "--prompt",
+        "Mira waves at the camera",
+        "--duration",
+        "5",
+        "--out",
+        str(out),
+        "--json",
     )
     assert result.returncode == 0, result.stderr
     generation = json.loads(result.stdout)
@@ -63,8 +73,16 @@ def test_a_failed_generation_exits_non_zero_with_its_code_and_refunds(
     assert reelcraft(fresh_data_dir, "credits", "grant", "200").returncode == 0
     image = write_character(tmp_path / "mira.png")
     result = reelcraft(
-        fresh_data_dir, "generate", "--model", "kling-2.6", "--image", str(image),
-        "--prompt", "[emulator:content_policy_at_submit] nope", "--duration", "5",
+        fresh_data_dir,
+        "generate",
+        "--model",
+        "kling-2.6",
+        "--image",
+        str(image),
+        "--prompt",
+        "[emulator:content_policy_at_submit] nope",
+        "--duration",
+        "5",
     )
     assert result.returncode == 1
     assert "content_policy" in result.stderr and "refunded" in result.stderr
@@ -77,8 +95,14 @@ def test_an_unoffered_duration_is_refused_with_exit_code_2(
 ) -> None:
     image = write_character(tmp_path / "mira.png")
     result = reelcraft(
-        fresh_data_dir, "generate", "--model", "kling-2.6", "--image", str(image),
-        "--duration", "7",
+        fresh_data_dir,
+        "generate",
+        "--model",
+        "kling-2.6",
+        "--image",
+        str(image),
+        "--duration",
+        "7",
     )
     assert result.returncode == 2
     assert "not offered at 7 s" in result.stderr

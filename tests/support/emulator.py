@@ -77,8 +77,11 @@ class RunningEmulator:
         httpx.delete(f"{self.base_url}/_emulator/faults", timeout=5).raise_for_status()
 
     def set_timing(self, queue_s: float, render_s: float) -> None:
-        resp = httpx.post(f"{self.base_url}/_emulator/timing",
-                          json={"queue_s": queue_s, "render_s": render_s}, timeout=5)
+        resp = httpx.post(
+            f"{self.base_url}/_emulator/timing",
+            json={"queue_s": queue_s, "render_s": render_s},
+            timeout=5,
+        )
         resp.raise_for_status()
 
     @staticmethod
@@ -112,8 +115,9 @@ def running_emulator(
 
 
 @contextmanager
-def serving_bytes(data: bytes, content_type: str = "image/png",
-                  name: str = "character.png") -> Iterator[str]:
+def serving_bytes(
+    data: bytes, content_type: str = "image/png", name: str = "character.png"
+) -> Iterator[str]:
     """Serve one file over plain HTTP on 127.0.0.1 (a free port); yields its URL.
 
     Stands in for the job service's input-image endpoint, for routes whose provider fetches

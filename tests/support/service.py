@@ -20,12 +20,20 @@ import httpx
 FAST_EMULATOR = {"REELCRAFT_EMULATOR_QUEUE_S": "0.2", "REELCRAFT_EMULATOR_RENDER_S": "0.8"}
 
 
-def reelcraft(data_dir: Path, *args: str, timeout: float = 120, env: dict[str, str] | None = None,
-              check: bool = False) -> subprocess.CompletedProcess[str]:
+def reelcraft(
+    data_dir: Path,
+    *args: str,
+    timeout: float = 120,
+    env: dict[str, str] | None = None,
+    check: bool = False,
+) -> subprocess.CompletedProcess[str]:
     """Run the real `reelcraft` command line against a data dir."""
     return subprocess.run(
         [sys.executable, "-m", "reelcraft", "--data-dir", str(data_dir), *args],
-        capture_output=True, text=True, timeout=timeout, check=check,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=check,
         env={**os.environ, **FAST_EMULATOR, **(env or {})},
     )
 
@@ -44,9 +52,18 @@ class ServiceProcess:
         service_file.unlink(missing_ok=True)
         log = (self.data_dir / "service-test.log").open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "reelcraft", "--data-dir", str(self.data_dir), "service",
-             "--idle-exit", "0"],
-            stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "reelcraft",
+                "--data-dir",
+                str(self.data_dir),
+                "service",
+                "--idle-exit",
+                "0",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
             env={**os.environ, **FAST_EMULATOR, **self.env},
         )
         deadline = time.monotonic() + timeout

@@ -39,8 +39,7 @@ def _stripe_router(config: EmulatorConfig) -> APIRouter | None:
     factory = getattr(module, "create_router", None)
     if factory is not None:
         params = inspect.signature(factory).parameters
-        kwargs = {"secret_key": config.stripe_secret_key,
-                  "public_base_url": config.public_base_url}
+        kwargs = {"secret_key": config.stripe_secret_key, "public_base_url": config.public_base_url}
         router = factory(**{k: v for k, v in kwargs.items() if k in params})
     else:
         router = getattr(module, "router", None)
@@ -60,8 +59,13 @@ def create_app(config: EmulatorConfig | None = None) -> FastAPI:
             state.shutting_down.set()
             state.close()
 
-    app = FastAPI(title="Reelcraft provider emulator", docs_url=None, redoc_url=None,
-                  openapi_url=None, lifespan=lifespan)
+    app = FastAPI(
+        title="Reelcraft provider emulator",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=lifespan,
+    )
     app.state.emulator = state
     stripe = _stripe_router(state.config)
     app.include_router(control.create_router(state, stripe=stripe is not None))

@@ -27,8 +27,13 @@ def create_router(state: EmulatorState, *, stripe: bool) -> APIRouter:
 
     @router.get("/health")
     async def health() -> dict[str, Any]:
-        return {"ok": True, "providers": sorted(PROVIDERS), "stripe": stripe,
-                "queue_s": state.config.queue_s, "render_s": state.config.render_s}
+        return {
+            "ok": True,
+            "providers": sorted(PROVIDERS),
+            "stripe": stripe,
+            "queue_s": state.config.queue_s,
+            "render_s": state.config.render_s,
+        }
 
     @router.get("/faults")
     async def list_faults() -> dict[str, Any]:
@@ -69,10 +74,17 @@ def create_router(state: EmulatorState, *, stripe: bool) -> APIRouter:
 
     @router.get("/tasks")
     async def tasks() -> dict[str, Any]:
-        return {"tasks": [
-            {"provider": t.provider, "id": t.id, "model": t.model,
-             "state": state.snapshot(t).state.value, "deleted": t.deleted}
-            for t in state.tasks.values()
-        ]}
+        return {
+            "tasks": [
+                {
+                    "provider": t.provider,
+                    "id": t.id,
+                    "model": t.model,
+                    "state": state.snapshot(t).state.value,
+                    "deleted": t.deleted,
+                }
+                for t in state.tasks.values()
+            ]
+        }
 
     return router

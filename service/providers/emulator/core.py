@@ -134,18 +134,23 @@ class Task:
             progress = min(0.99, running / self.render_s) if self.render_s > 0 else 0.99
             return Snapshot(TaskState.RUNNING, progress, 0)
         if self.outcome is FaultKind.CONTENT_POLICY_AT_RESULT:
-            return self._finish(TaskState.FAILED, Failure.CONTENT_POLICY,
-                                "The output was flagged by the content checker.")
+            return self._finish(
+                TaskState.FAILED,
+                Failure.CONTENT_POLICY,
+                "The output was flagged by the content checker.",
+            )
         if self.outcome is FaultKind.RENDER_FAILURE:
-            return self._finish(TaskState.FAILED, Failure.RENDER,
-                                "The model failed to generate the video.")
+            return self._finish(
+                TaskState.FAILED, Failure.RENDER, "The model failed to generate the video."
+            )
         if self.outcome is FaultKind.CANCELLED:
             return self._finish(TaskState.CANCELLED, None, "cancelled by the provider")
         if self.render is None or not self.render.done():
             return Snapshot(TaskState.RUNNING, 0.99, 0)
         if self.render.cancelled() or self.render.exception() is not None:
-            return self._finish(TaskState.FAILED, Failure.RENDER,
-                                f"render failed: {self.render.exception()}")
+            return self._finish(
+                TaskState.FAILED, Failure.RENDER, f"render failed: {self.render.exception()}"
+            )
         return self._finish(TaskState.SUCCEEDED, None, "")
 
     def _finish(self, state: TaskState, failure: Failure | None, message: str) -> Snapshot:
@@ -228,11 +233,22 @@ class EmulatorState:
                 render_s = fault.param("render_s", render_s)
         # An outcome marker holds for every submit of its prompt unless it says `times=N`:
         # then the Nth+1 re-submit (the runner's automatic retry) renders normally.
-        outcome = next((f.kind for f in markers if f.kind in OUTCOME_FAULTS and (
-            f.times is None or self.faults.take_marker(provider, prompt, f))), None)
+        outcome = next(
+            (
+                f.kind
+                for f in markers
+                if f.kind in OUTCOME_FAULTS
+                and (f.times is None or self.faults.take_marker(provider, prompt, f))
+            ),
+            None,
+        )
         if outcome is None:
-            for kind in (FaultKind.CONTENT_POLICY_AT_RESULT, FaultKind.RENDER_FAILURE,
-                         FaultKind.CANCELLED, FaultKind.STUCK):
+            for kind in (
+                FaultKind.CONTENT_POLICY_AT_RESULT,
+                FaultKind.RENDER_FAILURE,
+                FaultKind.CANCELLED,
+                FaultKind.STUCK,
+            ):
                 if self.faults.has_global(provider, kind):
                     outcome = kind
                     break
@@ -253,16 +269,33 @@ class EmulatorState:
         )
         self._register(task, image)
         if self.journal is not None:
-            self.journal.append({
-                "event": "create", "provider": provider, "id": task.id, "model": model,
-                "prompt": prompt, "spec": asdict(spec), "created_epoch": task.created_epoch,
-                "queue_s": task.queue_s, "render_s": task.render_s,
-                "outcome": outcome.value if outcome else None, "body": body,
-                "extra": task.extra, "image": self.journal.save_image(image),
-            })
-        log.info("emulator: %s task %s for %s, %sx%s %gs%s", provider, task.id, model,
-                 spec.width, spec.height, spec.duration_s,
-                 f", outcome {outcome.value}" if outcome else "")
+            self.journal.append(
+                {
+                    "event": "create",
+                    "provider": provider,
+                    "id": task.id,
+                    "model": model,
+                    "prompt": prompt,
+                    "spec": asdict(spec),
+                    "created_epoch": task.created_epoch,
+                    "queue_s": task.queue_s,
+                    "render_s": task.render_s,
+                    "outcome": outcome.value if outcome else None,
+                    "body": body,
+                    "extra": task.extra,
+                    "image": self.journal.save_image(image),
+                }
+            )
+        log.info(
+            "emulator: %s task %s for %s, %sx%s %gs%s",
+            provider,
+            task.id,
+            model,
+            spec.width,
+            spec.height,
+            spec.duration_s,
+            f", outcome {outcome.value}" if outcome else "",
+        )
         return task
 
     def _register(self, task: Task, image: bytes | None) -> None:
@@ -293,13 +326,19 @@ class EmulatorState:
             try:
                 outcome = FaultKind(rec["outcome"]) if rec.get("outcome") else None
                 task = Task(
-                    id=rec["id"], provider=rec["provider"], model=rec["model"],
-                    prompt=rec["prompt"], spec=RenderSpec(**rec["spec"]),
+                    id=rec["id"],
+                    provider=rec["provider"],
+                    model=rec["model"],
+                    prompt=rec["prompt"],
+                    spec=RenderSpec(**rec["spec"]),
                     created=mono - (now - rec["created_epoch"]),
-                    created_epoch=rec["created_epoch"], queue_s=rec["queue_s"],
-                    render_s=rec["render_s"], outcome=outcome,
+                    created_epoch=rec["created_epoch"],
+                    queue_s=rec["queue_s"],
+                    render_s=rec["render_s"],
+                    outcome=outcome,
                     faults=[f for f in markers_in(rec["prompt"]) if f.kind not in OUTCOME_FAULTS],
-                    body=rec.get("body") or {}, extra=rec.get("extra") or {},
+                    body=rec.get("body") or {},
+                    extra=rec.get("extra") or {},
                     deleted=bool(rec.get("deleted")),
                 )
             except (KeyError, TypeError, ValueError) as exc:
@@ -327,15 +366,20 @@ class EmulatorState:
 
     def _journal_update(self, task: Task, **fields: object) -> None:
         if self.journal is not None:
-            self.journal.append({"event": "update", "provider": task.provider, "id": task.id,
-                                 **fields})
+            self.journal.append(
+                {"event": "update", "provider": task.provider, "id": task.id, **fields}
+            )
 
-    def submit_marker_fault(self, provider: str, prompt: str, kinds: frozenset[FaultKind]
-                            ) -> Fault | None:
+    def submit_marker_fault(
+        self, provider: str, prompt: str, kinds: frozenset[FaultKind]
+    ) -> Fault | None:
         """A submit-phase marker in the prompt that fires for this submit, if any."""
         for fault in markers_in(prompt):
-            if (fault.kind in kinds and fault.on is Phase.SUBMIT
-                    and self.faults.take_marker(provider, prompt, fault)):
+            if (
+                fault.kind in kinds
+                and fault.on is Phase.SUBMIT
+                and self.faults.take_marker(provider, prompt, fault)
+            ):
                 return fault
         return None
 

@@ -35,8 +35,7 @@ from service.providers.emulator.protocol import (
 
 PROVIDER = "fal"
 _POLICY_MSG = (
-    "The content could not be processed because it contained material flagged by a "
-    "content checker."
+    "The content could not be processed because it contained material flagged by a content checker."
 )
 
 
@@ -67,8 +66,14 @@ def _family(model_id: str) -> _Family | None:
 class FalDialect:
     provider = PROVIDER
 
-    def error(self, kind: ErrorKind, message: str, *, status: int | None = None,
-              retry_after: float | None = None) -> Response:
+    def error(
+        self,
+        kind: ErrorKind,
+        message: str,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> Response:
         headers = retry_after_header(retry_after)
         if kind is ErrorKind.INVALID_INPUT or kind is ErrorKind.CONTENT_POLICY:
             policy = kind is ErrorKind.CONTENT_POLICY
@@ -102,8 +107,10 @@ def _urls(state: EmulatorState, task: Task) -> dict[str, str]:
     return {"response_url": base, "status_url": f"{base}/status", "cancel_url": f"{base}/cancel"}
 
 
-_ERROR_TYPES = {Failure.CONTENT_POLICY: "content_policy_violation",
-                Failure.RENDER: "internal_server_error"}
+_ERROR_TYPES = {
+    Failure.CONTENT_POLICY: "content_policy_violation",
+    Failure.RENDER: "internal_server_error",
+}
 
 
 def _logs(task: Task, snap: Snapshot) -> list[dict[str, str]]:
@@ -113,22 +120,39 @@ def _logs(task: Task, snap: Snapshot) -> list[dict[str, str]]:
         steps = int(snap.progress * 20)
         for step in range(1, steps + 1):
             lines.append((f"Denoising step {step}/20", task.started_epoch + step * 0.01))
-    return [{"message": m, "level": "INFO", "source": "USER", "timestamp": iso(t)[:-1]}
-            for m, t in lines]
+    return [
+        {"message": m, "level": "INFO", "source": "USER", "timestamp": iso(t)[:-1]}
+        for m, t in lines
+    ]
 
 
 def status_body(state: EmulatorState, task: Task, with_logs: bool) -> tuple[int, dict[str, Any]]:
     snap = state.snapshot(task)
     urls = _urls(state, task)
     if snap.state is TaskState.QUEUED:
-        return 202, {"status": "IN_QUEUE", "queue_position": snap.queue_position,
-                     "request_id": task.id, **urls, "logs": None}
+        return 202, {
+            "status": "IN_QUEUE",
+            "queue_position": snap.queue_position,
+            "request_id": task.id,
+            **urls,
+            "logs": None,
+        }
     logs = _logs(task, snap) if with_logs else None
     if snap.state is TaskState.RUNNING:
-        return 202, {"status": "IN_PROGRESS", "request_id": task.id, **urls,
-                     "logs": logs, "metrics": {}}
-    body: dict[str, Any] = {"status": "COMPLETED", "request_id": task.id, **urls,
-                            "logs": logs, "metrics": {"inference_time": task.render_s}}
+        return 202, {
+            "status": "IN_PROGRESS",
+            "request_id": task.id,
+            **urls,
+            "logs": logs,
+            "metrics": {},
+        }
+    body: dict[str, Any] = {
+        "status": "COMPLETED",
+        "request_id": task.id,
+        **urls,
+        "logs": logs,
+        "metrics": {"inference_time": task.render_s},
+    }
     if snap.state is TaskState.CANCELLED:
         body |= {"error": "Request was cancelled", "error_type": "client_cancelled"}
     elif snap.state is TaskState.FAILED:
@@ -163,7 +187,7 @@ def create_router(state: EmulatorState) -> APIRouter:
         task = find(owner, app, request_id)
         if task is None:
             return dialect.error(ErrorKind.NOT_FOUND, "Request not found")
-        if (fault := await http_fault(state, dialect, request, Phase.STATUS, task=task)):
+        if fault := await http_fault(state, dialect, request, Phase.STATUS, task=task):
             return fault
         with_logs = request.query_params.get("logs", "0").lower() in ("1", "true")
         code, body = status_body(state, task, with_logs)
@@ -176,7 +200,7 @@ def create_router(state: EmulatorState) -> APIRouter:
         task = find(owner, app, request_id)
         if task is None:
             return dialect.error(ErrorKind.NOT_FOUND, "Request not found")
-        if (fault := await http_fault(state, dialect, request, Phase.STATUS, task=task)):
+        if fault := await http_fault(state, dialect, request, Phase.STATUS, task=task):
             return fault
         with_logs = request.query_params.get("logs", "0").lower() in ("1", "true")
 
@@ -196,8 +220,9 @@ def create_router(state: EmulatorState) -> APIRouter:
                     return
                 await asyncio.sleep(0.1)
 
-        return StreamingResponse(events(), media_type="text/event-stream",
-                                 headers={"x-fal-request-id": task.id})
+        return StreamingResponse(
+            events(), media_type="text/event-stream", headers={"x-fal-request-id": task.id}
+        )
 
     @router.put("/{owner}/{app}/requests/{request_id}/cancel")
     async def cancel(owner: str, app: str, request_id: str, request: Request) -> Response:
@@ -206,7 +231,7 @@ def create_router(state: EmulatorState) -> APIRouter:
         task = find(owner, app, request_id)
         if task is None:
             return JSONResponse({"status": "NOT_FOUND"}, status_code=404)
-        if (fault := await http_fault(state, dialect, request, Phase.CANCEL, task=task)):
+        if fault := await http_fault(state, dialect, request, Phase.CANCEL, task=task):
             return fault
         if state.cancel(task):
             return JSONResponse({"status": "CANCELLATION_REQUESTED"}, status_code=202)
@@ -219,29 +244,35 @@ def create_router(state: EmulatorState) -> APIRouter:
         task = find(owner, app, request_id)
         if task is None:
             return dialect.error(ErrorKind.NOT_FOUND, "Request not found")
-        if (fault := await http_fault(state, dialect, request, Phase.RESULT, task=task)):
+        if fault := await http_fault(state, dialect, request, Phase.RESULT, task=task):
             return fault
         snap = state.snapshot(task)
         if not snap.state.terminal:
             return JSONResponse({"detail": "Request is still in progress"}, status_code=400)
         if snap.state is TaskState.CANCELLED:
-            return JSONResponse({"detail": "Request was cancelled", "error_type":
-                                 "client_cancelled"}, status_code=499,
-                                headers={"X-Fal-Error-Type": "client_cancelled"})
+            return JSONResponse(
+                {"detail": "Request was cancelled", "error_type": "client_cancelled"},
+                status_code=499,
+                headers={"X-Fal-Error-Type": "client_cancelled"},
+            )
         if snap.failure is Failure.CONTENT_POLICY:
             return dialect.error(ErrorKind.CONTENT_POLICY, _POLICY_MSG)
         if snap.state is TaskState.FAILED:
-            return JSONResponse({"detail": [{"loc": [], "msg": snap.message,
-                                             "type": "internal_server_error"}]},
-                                status_code=500)
+            return JSONResponse(
+                {"detail": [{"loc": [], "msg": snap.message, "type": "internal_server_error"}]},
+                status_code=500,
+            )
         spec = task.spec
         video: dict[str, Any] = {
             "url": state.files.signed_url(task),
             "content_type": "video/mp4",
             "file_name": "output.mp4",
             "file_size": task.video_path.stat().st_size,
-            "width": spec.width, "height": spec.height, "fps": spec.fps,
-            "duration": spec.duration_s, "num_frames": spec.frame_count,
+            "width": spec.width,
+            "height": spec.height,
+            "fps": spec.fps,
+            "duration": spec.duration_s,
+            "num_frames": spec.frame_count,
         }
         body: dict[str, Any] = {"video": video}
         if "seed" in task.body:
@@ -264,7 +295,7 @@ def create_router(state: EmulatorState) -> APIRouter:
             prompt = body.get("prompt")
             if not isinstance(prompt, str) or not prompt:
                 raise InputError("field required: prompt")
-            if (fault := await http_fault(state, dialect, request, Phase.SUBMIT, prompt=prompt)):
+            if fault := await http_fault(state, dialect, request, Phase.SUBMIT, prompt=prompt):
                 return fault
             if policy_at_submit(state, PROVIDER, prompt):
                 return dialect.error(ErrorKind.CONTENT_POLICY, _POLICY_MSG)
@@ -275,18 +306,30 @@ def create_router(state: EmulatorState) -> APIRouter:
             if not isinstance(audio, bool):
                 raise InputError(f"{family.audio_field} must be a boolean")
             image = await load_image(state, body.get(family.image_field))
-            spec = output_spec(image, duration_s=duration, resolution=resolution,
-                               aspect_ratio=aspect, audio=audio, route=route)
+            spec = output_spec(
+                image,
+                duration_s=duration,
+                resolution=resolution,
+                aspect_ratio=aspect,
+                audio=audio,
+                route=route,
+            )
         except InputError as exc:
             return dialect.error(ErrorKind.INVALID_INPUT, str(exc))
         # Inline images are not kept: a thousand tasks in flight would hold a thousand copies.
-        recorded = {k: v for k, v in body.items()
-                    if not (isinstance(v, str) and v.startswith("data:"))}
-        task = state.create_task(provider=PROVIDER, model=model_id, prompt=prompt, image=image,
-                                 spec=spec, body=recorded)
+        recorded = {
+            k: v for k, v in body.items() if not (isinstance(v, str) and v.startswith("data:"))
+        }
+        task = state.create_task(
+            provider=PROVIDER, model=model_id, prompt=prompt, image=image, spec=spec, body=recorded
+        )
         return JSONResponse(
-            {"request_id": task.id, **_urls(state, task), "status": "IN_QUEUE",
-             "queue_position": state.snapshot(task).queue_position},
+            {
+                "request_id": task.id,
+                **_urls(state, task),
+                "status": "IN_QUEUE",
+                "queue_position": state.snapshot(task).queue_position,
+            },
             headers={"x-fal-request-id": task.id},
         )
 
@@ -300,8 +343,11 @@ def _duration(raw: object, family: _Family, allowed: tuple[int, ...]) -> int:
     elif family.duration_format == "str":
         value = int(raw) if isinstance(raw, str) and raw.isdigit() else None
     else:
-        value = raw if isinstance(raw, int) and not isinstance(raw, bool) else (
-            int(raw) if isinstance(raw, str) and raw.isdigit() else None)
+        value = (
+            raw
+            if isinstance(raw, int) and not isinstance(raw, bool)
+            else (int(raw) if isinstance(raw, str) and raw.isdigit() else None)
+        )
     if value is None or value not in allowed:
         shown = [_fmt(d, family) for d in allowed]
         raise InputError(f"duration: unexpected value {raw!r}; permitted: {shown}")

@@ -165,8 +165,15 @@ def parse_spec(spec: str) -> Fault:
         except ValueError as exc:
             raise FaultSpecError(f"{spec}: 'p' must be a probability") from exc
     fault.params = params
-    for numeric in ("retry_after", "status", "seconds", "bytes_per_s", "fraction", "queue_s",
-                    "render_s"):
+    for numeric in (
+        "retry_after",
+        "status",
+        "seconds",
+        "bytes_per_s",
+        "fraction",
+        "queue_s",
+        "render_s",
+    ):
         if numeric in params:
             fault.param(numeric, 0)
     return fault
@@ -241,9 +248,12 @@ class FaultBook:
         """A live global outcome fault (counted) for a new task of `provider`."""
         with self._lock:
             for fault in self._faults:
-                if (fault.kind is kind and not fault.spent
-                        and fault.provider in (None, provider)
-                        and self._rng.random() < fault.probability):
+                if (
+                    fault.kind is kind
+                    and not fault.spent
+                    and fault.provider in (None, provider)
+                    and self._rng.random() < fault.probability
+                ):
                     fault.fired += 1
                     return fault
         return None

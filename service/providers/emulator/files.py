@@ -79,18 +79,27 @@ class FileStore:
         if entry is None:
             # Tokens are derived from the task, so after a restart (same signing key) a URL
             # handed out earlier still resolves: find its task among the restored ones.
-            entry = next((self.entry_for(t) for t in list(self._state.tasks.values())
-                          if self._token(t, 0) == token), None)
+            entry = next(
+                (
+                    self.entry_for(t)
+                    for t in list(self._state.tasks.values())
+                    if self._token(t, 0) == token
+                ),
+                None,
+            )
         return None if entry is None or entry.task.deleted else entry
 
     def _token(self, task: Task, index: int) -> str:
-        return hmac.new(self._signing_key, f"{task.provider}/{task.id}/{index}".encode(),
-                        hashlib.sha256).hexdigest()[:24]
+        return hmac.new(
+            self._signing_key, f"{task.provider}/{task.id}/{index}".encode(), hashlib.sha256
+        ).hexdigest()[:24]
 
     def url_expired_now(self, task: Task) -> bool:
         """Whether the URL being handed out now should already be expired (expired_url fault)."""
-        return self._state.task_fault(task, Phase.DOWNLOAD, frozenset({FaultKind.EXPIRED_URL})) \
+        return (
+            self._state.task_fault(task, Phase.DOWNLOAD, frozenset({FaultKind.EXPIRED_URL}))
             is not None
+        )
 
     def signed_url(self, task: Task, index: int = 0, filename: str = "output.mp4") -> str:
         """A fresh signed URL; each call re-signs, as Runway's 'fetch the task again' expects."""
@@ -105,8 +114,9 @@ class FileStore:
         )
 
     def _sign(self, token: str, expires: int) -> str:
-        return hmac.new(self._signing_key, f"{token}:{expires}".encode(),
-                        hashlib.sha256).hexdigest()[:32]
+        return hmac.new(
+            self._signing_key, f"{token}:{expires}".encode(), hashlib.sha256
+        ).hexdigest()[:32]
 
     def valid(self, token: str, expires: str, signature: str) -> bool:
         if not expires.isdigit() or int(expires) < time.time():
@@ -213,8 +223,9 @@ class _FaultyBody(Response):
         self._fault = fault
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        raw = [(k.lower().encode("latin-1"), v.encode("latin-1"))
-               for k, v in self._headers_out.items()]
+        raw = [
+            (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in self._headers_out.items()
+        ]
         await send({"type": "http.response.start", "status": self.status_code, "headers": raw})
         body, fault = self._body_bytes, self._fault
         kind = fault.kind if fault is not None else None
@@ -264,8 +275,9 @@ async def _plain_http_fault(state: EmulatorState, request: Request, fault: Fault
 def create_router(state: EmulatorState) -> APIRouter:
     router = APIRouter()
 
-    @router.api_route("/cdn/{provider}/{token}/{filename}", methods=["GET", "HEAD"],
-                      include_in_schema=False)
+    @router.api_route(
+        "/cdn/{provider}/{token}/{filename}", methods=["GET", "HEAD"], include_in_schema=False
+    )
     async def cdn_file(provider: str, token: str, filename: str, request: Request) -> Response:
         entry = state.files.get(token)
         expires = request.query_params.get("Expires", "")

@@ -59,18 +59,28 @@ _FAILS = {
 class KieDialect:
     provider = PROVIDER
 
-    def error(self, kind: ErrorKind, message: str, *, status: int | None = None,
-              retry_after: float | None = None) -> Response:
-        code = status or {
-            ErrorKind.UNAUTHORIZED: 401,
-            ErrorKind.RATE_LIMITED: 429,
-            ErrorKind.SERVER_ERROR: 500,
-            ErrorKind.INVALID_INPUT: 422,
-            ErrorKind.CONTENT_POLICY: 422,
-            ErrorKind.NOT_FOUND: 404,
-        }[kind]
-        return JSONResponse(envelope(code, message, None), status_code=code,
-                            headers=retry_after_header(retry_after))
+    def error(
+        self,
+        kind: ErrorKind,
+        message: str,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> Response:
+        code = (
+            status
+            or {
+                ErrorKind.UNAUTHORIZED: 401,
+                ErrorKind.RATE_LIMITED: 429,
+                ErrorKind.SERVER_ERROR: 500,
+                ErrorKind.INVALID_INPUT: 422,
+                ErrorKind.CONTENT_POLICY: 422,
+                ErrorKind.NOT_FOUND: 404,
+            }[kind]
+        )
+        return JSONResponse(
+            envelope(code, message, None), status_code=code, headers=retry_after_header(retry_after)
+        )
 
 
 def envelope(code: int, message: str, data: Any) -> dict[str, Any]:
@@ -100,8 +110,11 @@ def record(state: EmulatorState, task: Task) -> dict[str, Any]:
     }
     if snap.state.terminal:
         done = task.finished_epoch or task.created_epoch
-        data |= {"completeTime": int(done * 1000), "updateTime": int(done * 1000),
-                 "costTime": int(task.render_s * 1000)}
+        data |= {
+            "completeTime": int(done * 1000),
+            "updateTime": int(done * 1000),
+            "costTime": int(task.render_s * 1000),
+        }
     if snap.state is TaskState.SUCCEEDED:
         url = state.files.signed_url(task)
         data["resultJson"] = json.dumps({"resultUrls": [url], "resultWaterMarkUrls": [url]})
@@ -140,14 +153,19 @@ def create_router(state: EmulatorState) -> APIRouter:
             prompt = inputs.get("prompt")
             if not isinstance(prompt, str) or not prompt:
                 raise InputError("input.prompt is required")
-            if (fault := await http_fault(state, dialect, request, Phase.SUBMIT, prompt=prompt)):
+            if fault := await http_fault(state, dialect, request, Phase.SUBMIT, prompt=prompt):
                 return fault
             if policy_at_submit(state, PROVIDER, prompt):
-                return dialect.error(ErrorKind.CONTENT_POLICY,
-                                     "The prompt was flagged as violating the content policy.")
+                return dialect.error(
+                    ErrorKind.CONTENT_POLICY,
+                    "The prompt was flagged as violating the content policy.",
+                )
             raw_duration = inputs.get(spec_model.duration_field)
-            if not (isinstance(raw_duration, str) and raw_duration.isdigit()
-                    and int(raw_duration) in route.durations):
+            if not (
+                isinstance(raw_duration, str)
+                and raw_duration.isdigit()
+                and int(raw_duration) in route.durations
+            ):
                 allowed = [str(d) for d in route.durations]
                 raise InputError(f"input.{spec_model.duration_field} must be one of {allowed}")
             if spec_model.image_list:
@@ -169,13 +187,25 @@ def create_router(state: EmulatorState) -> APIRouter:
             if not isinstance(audio, bool):
                 raise InputError(f"input.{spec_model.audio_field} must be a boolean")
             image = await load_image(state, image_ref)
-            spec = output_spec(image, duration_s=int(raw_duration), resolution=None,
-                               aspect_ratio=aspect, audio=audio, route=route)
+            spec = output_spec(
+                image,
+                duration_s=int(raw_duration),
+                resolution=None,
+                aspect_ratio=aspect,
+                audio=audio,
+                route=route,
+            )
         except InputError as exc:
             return dialect.error(ErrorKind.INVALID_INPUT, str(exc))
-        task = state.create_task(provider=PROVIDER, model=str(model_id), prompt=prompt,
-                                 image=image, spec=spec, body=body,
-                                 task_id=f"task_{str(model_id).split('/')[0]}_{_short_id()}")
+        task = state.create_task(
+            provider=PROVIDER,
+            model=str(model_id),
+            prompt=prompt,
+            image=image,
+            spec=spec,
+            body=body,
+            task_id=f"task_{str(model_id).split('/')[0]}_{_short_id()}",
+        )
         return JSONResponse(envelope(200, "success", {"taskId": task.id}))
 
     @router.get("/recordInfo")
@@ -185,7 +215,7 @@ def create_router(state: EmulatorState) -> APIRouter:
         task = state.get(PROVIDER, request.query_params.get("taskId", ""))
         if task is None:
             return dialect.error(ErrorKind.NOT_FOUND, "Task not found")
-        if (fault := await http_fault(state, dialect, request, Phase.STATUS, task=task)):
+        if fault := await http_fault(state, dialect, request, Phase.STATUS, task=task):
             return fault
         return JSONResponse(envelope(200, "success", record(state, task)))
 

@@ -33,17 +33,28 @@ from service.providers.jwt import JWTError, decode_hs256
 
 PROVIDER = "kling"
 _RISK_MSG = "Failure to pass the risk control system"
-_STATUS = {TaskState.QUEUED: "submitted", TaskState.RUNNING: "processing",
-           TaskState.SUCCEEDED: "succeed", TaskState.FAILED: "failed",
-           TaskState.CANCELLED: "failed"}
+_STATUS = {
+    TaskState.QUEUED: "submitted",
+    TaskState.RUNNING: "processing",
+    TaskState.SUCCEEDED: "succeed",
+    TaskState.FAILED: "failed",
+    TaskState.CANCELLED: "failed",
+}
 _MODES = {"std": "720p", "pro": "1080p"}
 
 
 class KlingDialect:
     provider = PROVIDER
 
-    def error(self, kind: ErrorKind, message: str, *, status: int | None = None,
-              retry_after: float | None = None, code: int | None = None) -> Response:
+    def error(
+        self,
+        kind: ErrorKind,
+        message: str,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+        code: int | None = None,
+    ) -> Response:
         http, business = {
             ErrorKind.UNAUTHORIZED: (401, 1002),
             ErrorKind.RATE_LIMITED: (429, 1302),
@@ -73,9 +84,16 @@ def task_data(state: EmulatorState, task: Task) -> dict[str, Any]:
         url = state.files.signed_url(task)
         data["final_unit_deduction"] = str(int(task.spec.duration_s) // 5)
         data["watermark_info"] = {"enabled": False}
-        data["task_result"] = {"videos": [{"id": f"{task.id}0", "url": url,
-                                           "watermark_url": url,
-                                           "duration": f"{task.spec.duration_s:.1f}"}]}
+        data["task_result"] = {
+            "videos": [
+                {
+                    "id": f"{task.id}0",
+                    "url": url,
+                    "watermark_url": url,
+                    "duration": f"{task.spec.duration_s:.1f}",
+                }
+            ]
+        }
     elif snap.state is TaskState.CANCELLED:
         data["task_status_msg"] = "Task was cancelled by the system"
     elif snap.failure is Failure.CONTENT_POLICY:
@@ -86,8 +104,9 @@ def task_data(state: EmulatorState, task: Task) -> dict[str, Any]:
 
 
 def _ok(data: Any) -> JSONResponse:
-    return JSONResponse({"code": 0, "message": "SUCCEED", "request_id": str(uuid.uuid4()),
-                         "data": data})
+    return JSONResponse(
+        {"code": 0, "message": "SUCCEED", "request_id": str(uuid.uuid4()), "data": data}
+    )
 
 
 def create_router(state: EmulatorState) -> APIRouter:
@@ -98,8 +117,7 @@ def create_router(state: EmulatorState) -> APIRouter:
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if not header or not token.strip():
-            return dialect.error(ErrorKind.UNAUTHORIZED, "Auth failed: header is empty",
-                                 code=1001)
+            return dialect.error(ErrorKind.UNAUTHORIZED, "Auth failed: header is empty", code=1001)
         if scheme.lower() != "bearer":
             return dialect.error(ErrorKind.UNAUTHORIZED, "Auth failed: invalid", code=1002)
         try:
@@ -107,8 +125,9 @@ def create_router(state: EmulatorState) -> APIRouter:
         except JWTError as exc:
             return dialect.error(ErrorKind.UNAUTHORIZED, f"Auth failed: {exc}", code=exc.code)
         if claims.get("iss") != state.config.key:
-            return dialect.error(ErrorKind.UNAUTHORIZED, "Auth failed: unknown access key",
-                                 code=1002)
+            return dialect.error(
+                ErrorKind.UNAUTHORIZED, "Auth failed: unknown access key", code=1002
+            )
         return None
 
     @router.post("")
@@ -124,13 +143,16 @@ def create_router(state: EmulatorState) -> APIRouter:
             prompt = body.get("prompt", "")
             if not isinstance(prompt, str) or len(prompt) > 2500:
                 raise InputError("prompt must be a string of at most 2500 characters")
-            if (fault := await http_fault(state, dialect, request, Phase.SUBMIT, prompt=prompt)):
+            if fault := await http_fault(state, dialect, request, Phase.SUBMIT, prompt=prompt):
                 return fault
             if policy_at_submit(state, PROVIDER, prompt):
                 return dialect.error(ErrorKind.CONTENT_POLICY, _RISK_MSG)
             duration = body.get("duration", "5")
-            if not (isinstance(duration, str) and duration.isdigit()
-                    and int(duration) in route.durations):
+            if not (
+                isinstance(duration, str)
+                and duration.isdigit()
+                and int(duration) in route.durations
+            ):
                 raise InputError(f"duration must be one of {[str(d) for d in route.durations]}")
             mode = body.get("mode", "std")
             if mode not in _MODES:
@@ -142,24 +164,42 @@ def create_router(state: EmulatorState) -> APIRouter:
             if isinstance(image_ref, str) and image_ref.startswith("data:"):
                 raise InputError("image must be a URL or Base64 without the data: prefix")
             image = await load_image(state, image_ref)
-            resolution = _MODES[mode] if _MODES[mode] in route.resolutions \
-                else route.resolutions[-1]
-            spec = output_spec(image, duration_s=int(duration), resolution=resolution,
-                               aspect_ratio=None, audio=sound == "on", route=route)
+            resolution = (
+                _MODES[mode] if _MODES[mode] in route.resolutions else route.resolutions[-1]
+            )
+            spec = output_spec(
+                image,
+                duration_s=int(duration),
+                resolution=resolution,
+                aspect_ratio=None,
+                audio=sound == "on",
+                route=route,
+            )
             external = body.get("external_task_id")
-            if external is not None and (not isinstance(external, str)
-                                         or (PROVIDER, external) in state.aliases):
+            if external is not None and (
+                not isinstance(external, str) or (PROVIDER, external) in state.aliases
+            ):
                 raise InputError("external_task_id must be a unique string")
         except InputError as exc:
             return dialect.error(ErrorKind.INVALID_INPUT, str(exc))
         recorded = {k: v for k, v in body.items() if k not in ("image", "image_tail")}
-        task = state.create_task(provider=PROVIDER, model=model, prompt=prompt, image=image,
-                                 spec=spec, body=recorded,
-                                 task_id=str(860_000_000_000_000_000 + secrets.randbelow(10**17)),
-                                 extra={"external_task_id": external or ""})
+        task = state.create_task(
+            provider=PROVIDER,
+            model=model,
+            prompt=prompt,
+            image=image,
+            spec=spec,
+            body=recorded,
+            task_id=str(860_000_000_000_000_000 + secrets.randbelow(10**17)),
+            extra={"external_task_id": external or ""},
+        )
         data = task_data(state, task)
-        return _ok({k: data[k] for k in ("task_id", "task_status", "task_info", "created_at",
-                                         "updated_at")})
+        return _ok(
+            {
+                k: data[k]
+                for k in ("task_id", "task_status", "task_info", "created_at", "updated_at")
+            }
+        )
 
     @router.get("/{task_id}")
     async def query(task_id: str, request: Request) -> Response:
@@ -170,7 +210,7 @@ def create_router(state: EmulatorState) -> APIRouter:
             task = None
         if task is None:
             return dialect.error(ErrorKind.NOT_FOUND, "task not found")
-        if (fault := await http_fault(state, dialect, request, Phase.STATUS, task=task)):
+        if fault := await http_fault(state, dialect, request, Phase.STATUS, task=task):
             return fault
         return _ok(task_data(state, task))
 

@@ -31,17 +31,27 @@ from service.providers.emulator.protocol import (
 )
 
 PROVIDER = "pollo"
-_STATUS = {TaskState.QUEUED: "waiting", TaskState.RUNNING: "processing",
-           TaskState.SUCCEEDED: "succeed", TaskState.FAILED: "failed",
-           TaskState.CANCELLED: "failed"}
+_STATUS = {
+    TaskState.QUEUED: "waiting",
+    TaskState.RUNNING: "processing",
+    TaskState.SUCCEEDED: "succeed",
+    TaskState.FAILED: "failed",
+    TaskState.CANCELLED: "failed",
+}
 _ASPECTS = ("16:9", "9:16", "1:1")
 
 
 class PolloDialect:
     provider = PROVIDER
 
-    def error(self, kind: ErrorKind, message: str, *, status: int | None = None,
-              retry_after: float | None = None) -> Response:
+    def error(
+        self,
+        kind: ErrorKind,
+        message: str,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> Response:
         http, code = {
             ErrorKind.UNAUTHORIZED: (401, "UNAUTHORIZED"),
             ErrorKind.RATE_LIMITED: (429, "TOO_MANY_REQUESTS"),
@@ -50,8 +60,11 @@ class PolloDialect:
             ErrorKind.CONTENT_POLICY: (400, "BAD_REQUEST"),
             ErrorKind.NOT_FOUND: (404, "NOT_FOUND"),
         }[kind]
-        return JSONResponse({"code": code, "message": message}, status_code=status or http,
-                            headers=retry_after_header(retry_after))
+        return JSONResponse(
+            {"code": code, "message": message},
+            status_code=status or http,
+            headers=retry_after_header(retry_after),
+        )
 
 
 def _wrap(task: Task, data: dict[str, Any]) -> dict[str, Any]:
@@ -62,8 +75,11 @@ def _wrap(task: Task, data: dict[str, Any]) -> dict[str, Any]:
 
 def status_data(state: EmulatorState, task: Task) -> dict[str, Any]:
     snap = state.snapshot(task)
-    data: dict[str, Any] = {"taskId": task.id, "credit": task.spec.duration_s * 2.5,
-                            "generations": []}
+    data: dict[str, Any] = {
+        "taskId": task.id,
+        "credit": task.spec.duration_s * 2.5,
+        "generations": [],
+    }
     if snap.state is TaskState.QUEUED and snap.queue_position > 0:
         return data
     generation: dict[str, Any] = {
@@ -110,11 +126,12 @@ def create_router(state: EmulatorState) -> APIRouter:
             prompt = inputs.get("prompt", "")
             if not isinstance(prompt, str):
                 raise InputError("input.prompt must be a string")
-            if (fault := await http_fault(state, dialect, request, Phase.SUBMIT, prompt=prompt)):
+            if fault := await http_fault(state, dialect, request, Phase.SUBMIT, prompt=prompt):
                 return fault
             if policy_at_submit(state, PROVIDER, prompt):
-                return dialect.error(ErrorKind.CONTENT_POLICY,
-                                     "The input violates the content policy.")
+                return dialect.error(
+                    ErrorKind.CONTENT_POLICY, "The input violates the content policy."
+                )
             duration = inputs.get(duration_field)
             if not (isinstance(duration, int) and duration in route.durations):
                 raise InputError(f"input.{duration_field} must be one of {list(route.durations)}")
@@ -125,13 +142,26 @@ def create_router(state: EmulatorState) -> APIRouter:
             if not (isinstance(image_ref, str) and image_ref.startswith(("http://", "https://"))):
                 raise InputError("input.image must be a public image URL")
             image = await load_image(state, image_ref)
-            spec = output_spec(image, duration_s=duration, resolution=None, aspect_ratio=aspect,
-                               audio=False, route=route)
+            spec = output_spec(
+                image,
+                duration_s=duration,
+                resolution=None,
+                aspect_ratio=aspect,
+                audio=False,
+                route=route,
+            )
         except InputError as exc:
             return dialect.error(ErrorKind.INVALID_INPUT, str(exc))
-        task = state.create_task(provider=PROVIDER, model=model_path, prompt=prompt, image=image,
-                                 spec=spec, body=body, task_id=f"cm{secrets.token_hex(11)}",
-                                 extra={"flat": wants(prompt, FaultKind.FLAT_ENVELOPE)})
+        task = state.create_task(
+            provider=PROVIDER,
+            model=model_path,
+            prompt=prompt,
+            image=image,
+            spec=spec,
+            body=body,
+            task_id=f"cm{secrets.token_hex(11)}",
+            extra={"flat": wants(prompt, FaultKind.FLAT_ENVELOPE)},
+        )
         return JSONResponse(_wrap(task, {"taskId": task.id, "status": "waiting"}))
 
     @router.post("/generation/{provider}/{model}")
@@ -149,7 +179,7 @@ def create_router(state: EmulatorState) -> APIRouter:
         task = state.get(PROVIDER, task_id)
         if task is None:
             return dialect.error(ErrorKind.NOT_FOUND, "Not found")
-        if (fault := await http_fault(state, dialect, request, Phase.STATUS, task=task)):
+        if fault := await http_fault(state, dialect, request, Phase.STATUS, task=task):
             return fault
         return JSONResponse(_wrap(task, status_data(state, task)))
 

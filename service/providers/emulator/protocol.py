@@ -84,8 +84,9 @@ async def hang(state: EmulatorState, request: Request, fault: Fault) -> None:
 
 
 def malformed() -> Response:
-    return Response(b'{"status": "IN_PROGRESS", "request_id": ', status_code=200,
-                    media_type="application/json")
+    return Response(
+        b'{"status": "IN_PROGRESS", "request_id": ', status_code=200, media_type="application/json"
+    )
 
 
 async def http_fault(
@@ -114,11 +115,15 @@ async def http_fault(
     log.info("emulator: %s fault on %s %s", fault.kind.value, dialect.provider, phase.value)
     if fault.kind is FaultKind.RATE_LIMITED:
         retry = fault.param("retry_after", 1)
-        return dialect.error(ErrorKind.RATE_LIMITED, "Rate limit exceeded, slow down.",
-                             retry_after=retry)
+        return dialect.error(
+            ErrorKind.RATE_LIMITED, "Rate limit exceeded, slow down.", retry_after=retry
+        )
     if fault.kind is FaultKind.SERVER_ERROR:
-        return dialect.error(ErrorKind.SERVER_ERROR, "The service is temporarily unavailable.",
-                             status=int(fault.param("status", 503)))
+        return dialect.error(
+            ErrorKind.SERVER_ERROR,
+            "The service is temporarily unavailable.",
+            status=int(fault.param("status", 503)),
+        )
     if fault.kind is FaultKind.HANG:
         await hang(state, request, fault)
         if "seconds" in fault.params:

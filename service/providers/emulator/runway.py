@@ -43,18 +43,28 @@ _AUDIO_MODELS = frozenset({"veo3.1", "veo3.1_fast"})
 class RunwayDialect:
     provider = PROVIDER
 
-    def error(self, kind: ErrorKind, message: str, *, status: int | None = None,
-              retry_after: float | None = None) -> Response:
-        code = status or {
-            ErrorKind.UNAUTHORIZED: 401,
-            ErrorKind.RATE_LIMITED: 429,
-            ErrorKind.SERVER_ERROR: 503,
-            ErrorKind.INVALID_INPUT: 400,
-            ErrorKind.CONTENT_POLICY: 400,
-            ErrorKind.NOT_FOUND: 404,
-        }[kind]
-        return JSONResponse({"error": message}, status_code=code,
-                            headers=retry_after_header(retry_after))
+    def error(
+        self,
+        kind: ErrorKind,
+        message: str,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> Response:
+        code = (
+            status
+            or {
+                ErrorKind.UNAUTHORIZED: 401,
+                ErrorKind.RATE_LIMITED: 429,
+                ErrorKind.SERVER_ERROR: 503,
+                ErrorKind.INVALID_INPUT: 400,
+                ErrorKind.CONTENT_POLICY: 400,
+                ErrorKind.NOT_FOUND: 404,
+            }[kind]
+        )
+        return JSONResponse(
+            {"error": message}, status_code=code, headers=retry_after_header(retry_after)
+        )
 
 
 def task_body(state: EmulatorState, task: Task) -> dict[str, Any]:
@@ -69,11 +79,17 @@ def task_body(state: EmulatorState, task: Task) -> dict[str, Any]:
     elif snap.state is TaskState.CANCELLED:
         body["status"] = "CANCELLED"
     elif snap.failure is Failure.CONTENT_POLICY:
-        body |= {"status": "FAILED", "failureCode": "SAFETY.OUTPUT.VIDEO",
-                 "failure": "The output did not pass our content moderation."}
+        body |= {
+            "status": "FAILED",
+            "failureCode": "SAFETY.OUTPUT.VIDEO",
+            "failure": "The output did not pass our content moderation.",
+        }
     else:
-        body |= {"status": "FAILED", "failureCode": "INTERNAL.BAD_OUTPUT.CODE01",
-                 "failure": "An unexpected error occurred."}
+        body |= {
+            "status": "FAILED",
+            "failureCode": "INTERNAL.BAD_OUTPUT.CODE01",
+            "failure": "An unexpected error occurred.",
+        }
     return body
 
 
@@ -87,11 +103,13 @@ def create_router(state: EmulatorState) -> APIRouter:
             return dialect.error(ErrorKind.UNAUTHORIZED, "Incorrect API key provided.")
         version = request.headers.get("x-runway-version")
         if version is None:
-            return dialect.error(ErrorKind.INVALID_INPUT,
-                                 "The X-Runway-Version header is required.")
+            return dialect.error(
+                ErrorKind.INVALID_INPUT, "The X-Runway-Version header is required."
+            )
         if version != API_VERSION:
-            return dialect.error(ErrorKind.INVALID_INPUT,
-                                 f"Invalid API version {version!r}; use {API_VERSION}.")
+            return dialect.error(
+                ErrorKind.INVALID_INPUT, f"Invalid API version {version!r}; use {API_VERSION}."
+            )
         return None
 
     @router.post("/image_to_video")
@@ -107,11 +125,12 @@ def create_router(state: EmulatorState) -> APIRouter:
             prompt = body.get("promptText", "")
             if not isinstance(prompt, str) or len(prompt) > 1000:
                 raise InputError("Invalid parameter 'promptText'")
-            if (fault := await http_fault(state, dialect, request, Phase.SUBMIT, prompt=prompt)):
+            if fault := await http_fault(state, dialect, request, Phase.SUBMIT, prompt=prompt):
                 return fault
             if policy_at_submit(state, PROVIDER, prompt):
-                return dialect.error(ErrorKind.CONTENT_POLICY,
-                                     "Your input did not pass our content moderation.")
+                return dialect.error(
+                    ErrorKind.CONTENT_POLICY, "Your input did not pass our content moderation."
+                )
             ratio = body.get("ratio")
             if ratio not in _RATIOS[model]:
                 raise InputError(f"Invalid parameter 'ratio': must be one of {_RATIOS[model]}")
@@ -126,21 +145,30 @@ def create_router(state: EmulatorState) -> APIRouter:
                 raise InputError("Invalid parameter 'audio'")
             image_ref = body.get("promptImage")
             if isinstance(image_ref, list):
-                first = [i for i in image_ref if isinstance(i, dict) and i.get("position")
-                         == "first"]
+                first = [
+                    i for i in image_ref if isinstance(i, dict) and i.get("position") == "first"
+                ]
                 image_ref = first[0].get("uri") if first else None
-            if not (isinstance(image_ref, str)
-                    and image_ref.startswith(("https://", "http://", "data:image/"))):
+            if not (
+                isinstance(image_ref, str)
+                and image_ref.startswith(("https://", "http://", "data:image/"))
+            ):
                 raise InputError("Invalid parameter 'promptImage'")
             image = await load_image(state, image_ref)
             width, height = (int(x) for x in str(ratio).split(":"))
-            spec = RenderSpec(duration_s=float(duration), width=width, height=height,
-                              audio=audio)
+            spec = RenderSpec(duration_s=float(duration), width=width, height=height, audio=audio)
         except InputError as exc:
             return dialect.error(ErrorKind.INVALID_INPUT, str(exc))
         recorded = {k: v for k, v in body.items() if k != "promptImage"}
-        task = state.create_task(provider=PROVIDER, model=model, prompt=prompt, image=image,
-                                 spec=spec, body=recorded, task_id=str(uuid.uuid4()))
+        task = state.create_task(
+            provider=PROVIDER,
+            model=model,
+            prompt=prompt,
+            image=image,
+            spec=spec,
+            body=recorded,
+            task_id=str(uuid.uuid4()),
+        )
         return JSONResponse({"id": task.id})
 
     @router.get("/tasks/{task_id}")
@@ -150,7 +178,7 @@ def create_router(state: EmulatorState) -> APIRouter:
         task = state.get(PROVIDER, task_id)
         if task is None:
             return dialect.error(ErrorKind.NOT_FOUND, "Task not found.")
-        if (fault := await http_fault(state, dialect, request, Phase.STATUS, task=task)):
+        if fault := await http_fault(state, dialect, request, Phase.STATUS, task=task):
             return fault
         return JSONResponse(task_body(state, task))
 
@@ -161,7 +189,7 @@ def create_router(state: EmulatorState) -> APIRouter:
         task = state.get(PROVIDER, task_id)
         if task is None:
             return dialect.error(ErrorKind.NOT_FOUND, "Task not found.")
-        if (fault := await http_fault(state, dialect, request, Phase.CANCEL, task=task)):
+        if fault := await http_fault(state, dialect, request, Phase.CANCEL, task=task):
             return fault
         if not state.cancel(task):
             state.delete(task)

@@ -61,9 +61,15 @@ def _uvicorn_config(app: FastAPI, host: str, log_level: str) -> uvicorn.Config:
 class EmulatorServer:
     """`with EmulatorServer(config) as emu: emu.base_url` — started on a daemon thread."""
 
-    def __init__(self, config: EmulatorConfig | None = None, *, host: str = "127.0.0.1",
-                 port: int = 0, log_level: str = "warning",
-                 public_url: str | None = None) -> None:
+    def __init__(
+        self,
+        config: EmulatorConfig | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        log_level: str = "warning",
+        public_url: str | None = None,
+    ) -> None:
         self.config = config or EmulatorConfig()
         self._sock = _bind(host, port)
         self.host = host
@@ -71,7 +77,8 @@ class EmulatorServer:
         public_host = "127.0.0.1" if host in ("0.0.0.0", "") else host
         # Behind a proxy or on a LAN, the URLs handed out must use the name clients know.
         self.config.public_base_url = (public_url or f"http://{public_host}:{self.port}").rstrip(
-            "/")
+            "/"
+        )
         app = create_app(self.config)
         self._state: EmulatorState = app.state.emulator
         self._server = uvicorn.Server(_uvicorn_config(app, host, log_level))
@@ -92,7 +99,8 @@ class EmulatorServer:
     def start(self, timeout: float = 10.0) -> EmulatorServer:
         self._thread = threading.Thread(
             target=lambda: asyncio.run(self._server.serve(sockets=[self._sock])),
-            name=f"emulator:{self.port}", daemon=True,
+            name=f"emulator:{self.port}",
+            daemon=True,
         )
         self._thread.start()
         deadline = time.monotonic() + timeout
@@ -116,6 +124,10 @@ class EmulatorServer:
     def __enter__(self) -> EmulatorServer:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.stop()

@@ -13,9 +13,19 @@ from schemathesis.checks import not_a_server_error
 from tests.support.service import running_service
 
 ERROR_CODES = {
-    "insufficient_credits", "concurrency_limit", "daily_limit", "generation_disabled",
-    "model_unavailable", "invalid_input", "content_policy", "provider_rate_limited",
-    "provider_error", "provider_timeout", "download_failed", "cancelled", "internal",
+    "insufficient_credits",
+    "concurrency_limit",
+    "daily_limit",
+    "generation_disabled",
+    "model_unavailable",
+    "invalid_input",
+    "content_policy",
+    "provider_rate_limited",
+    "provider_error",
+    "provider_timeout",
+    "download_failed",
+    "cancelled",
+    "internal",
 }
 # The event stream never ends by design; it is exercised by the lifecycle tests.
 SKIPPED_PATHS = {"/api/v1/events"}
@@ -34,8 +44,12 @@ def test_no_generated_request_makes_the_service_fail(tmp_path: Any) -> None:
             exercised.append(f"{operation.method.upper()} {operation.path}")
 
             @given(case=operation.as_strategy())
-            @settings(max_examples=20, deadline=None, database=None,
-                      suppress_health_check=list(HealthCheck))
+            @settings(
+                max_examples=20,
+                deadline=None,
+                database=None,
+                suppress_health_check=list(HealthCheck),
+            )
             def fuzz(case: Any) -> None:
                 case.headers = {**(case.headers or {}), **service.headers}
                 response = case.call(base_url=service.url)

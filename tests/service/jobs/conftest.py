@@ -49,11 +49,17 @@ class Studio:
             self._image = str(r.json()["sha256"])
         return self._image
 
-    def submit(self, model: str = "kling-2.6", duration: int = 5, prompt: str = "",
-               **extra: Any) -> httpx.Response:
-        body = {"model": model, "duration_s": duration, "prompt": prompt,
-                "input_image_sha256": extra.pop("input_image_sha256", None) or self.image(),
-                "character_name": "Mira", **extra}
+    def submit(
+        self, model: str = "kling-2.6", duration: int = 5, prompt: str = "", **extra: Any
+    ) -> httpx.Response:
+        body = {
+            "model": model,
+            "duration_s": duration,
+            "prompt": prompt,
+            "input_image_sha256": extra.pop("input_image_sha256", None) or self.image(),
+            "character_name": "Mira",
+            **extra,
+        }
         return self.api.post("/generations", json=body)
 
     def generate(self, **kwargs: Any) -> dict[str, Any]:
@@ -66,8 +72,9 @@ class Studio:
         assert r.status_code == 200, r.text
         return dict(r.json())
 
-    def wait(self, generation_id: str, *, until: set[str] | None = None,
-             timeout: float = 60) -> dict[str, Any]:
+    def wait(
+        self, generation_id: str, *, until: set[str] | None = None, timeout: float = 60
+    ) -> dict[str, Any]:
         until = until or {"ready", "failed", "cancelled"}
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -79,8 +86,11 @@ class Studio:
 
     def refunds(self, generation_id: str) -> list[dict[str, Any]]:
         entries = self.api.get("/credits/statement", params={"limit": 200}).json()["entries"]
-        return [e for e in entries if e.get("job_id") == generation_id
-                and e.get("source") == "video_post_refund"]
+        return [
+            e
+            for e in entries
+            if e.get("job_id") == generation_id and e.get("source") == "video_post_refund"
+        ]
 
     def timeline(self, generation_id: str) -> list[dict[str, Any]]:
         return list(self.api.get(f"/generations/{generation_id}/events").json())

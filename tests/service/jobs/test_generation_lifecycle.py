@@ -12,8 +12,9 @@ from tests.service.jobs.conftest import Studio
 from tests.support.service import running_service
 
 
-def test_a_generation_is_charged_exactly_its_quote_and_plays(studio: Studio,
-                                                             api: httpx.Client) -> None:
+def test_a_generation_is_charged_exactly_its_quote_and_plays(
+    studio: Studio, api: httpx.Client
+) -> None:
     studio.grant(1000)
     before = studio.balance()
     quote = api.post("/quotes", json={"model": "kling-2.6", "duration_s": 5}).json()
@@ -96,8 +97,7 @@ def test_a_fourth_concurrent_generation_is_refused(studio: Studio, api: httpx.Cl
     assert all(studio.wait(g["id"])["state"] == "cancelled" for g in slow)
 
 
-def test_the_same_idempotency_key_creates_one_generation(studio: Studio,
-                                                         api: httpx.Client) -> None:
+def test_the_same_idempotency_key_creates_one_generation(studio: Studio, api: httpx.Client) -> None:
     studio.grant(200)
     before = studio.balance()
     body = {"model": "kling-2.6", "duration_s": 5, "input_image_sha256": studio.image()}
@@ -124,8 +124,10 @@ def test_insufficient_credits_and_unoffered_models_are_refused_cleanly(
         assert "4/6/8 s" in veo.json()["message"]
         bad = studio.submit(model="kling-2.6", duration=5, prompt="x" * 501)
         assert bad.status_code == 422 and bad.json()["code"] == "invalid_input"
-        no_image = api.post("/generations", json={"model": "kling-2.6", "duration_s": 5,
-                                                  "input_image_sha256": "0" * 64})
+        no_image = api.post(
+            "/generations",
+            json={"model": "kling-2.6", "duration_s": 5, "input_image_sha256": "0" * 64},
+        )
         assert no_image.status_code == 422 and "upload the character image" in no_image.text
         assert studio.balance() == before
         assert api.get("/generations").json()["items"] == []

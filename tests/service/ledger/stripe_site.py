@@ -54,10 +54,10 @@ class StripeSite:
 
     async def redeliver(self, delivery: Delivery) -> int:
         """Stripe redelivering an event (same payload and signature)."""
-        headers = {"Stripe-Signature": delivery.signature or "",
-                   "Content-Type": "application/json"}
-        answer = await self.http.post(f"{self.base_url}/hooks/stripe",
-                                      content=delivery.payload, headers=headers)
+        headers = {"Stripe-Signature": delivery.signature or "", "Content-Type": "application/json"}
+        answer = await self.http.post(
+            f"{self.base_url}/hooks/stripe", content=delivery.payload, headers=headers
+        )
         return answer.status_code
 
     def auth(self, key: str = SECRET_KEY) -> dict[str, str]:
@@ -93,8 +93,9 @@ async def stripe_site(*, subscribe: bool = True) -> AsyncIterator[StripeSite]:
     sock.bind(("127.0.0.1", 0))
     base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     state: dict[str, StripeSite] = {}
-    server = _QuietServer(uvicorn.Config(_app(base_url, state), log_level="warning",
-                                         lifespan="off", access_log=False))
+    server = _QuietServer(
+        uvicorn.Config(_app(base_url, state), log_level="warning", lifespan="off", access_log=False)
+    )
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
         while not server.started:
@@ -106,10 +107,13 @@ async def stripe_site(*, subscribe: bool = True) -> AsyncIterator[StripeSite]:
             state["site"] = site
             if subscribe:
                 answer = await http.post(
-                    f"{base_url}/v1/webhook_endpoints", headers=site.auth(),
-                    data={"url": f"{base_url}/hooks/stripe",
-                          "enabled_events[0]": "checkout.session.completed",
-                          "enabled_events[1]": "checkout.session.expired"},
+                    f"{base_url}/v1/webhook_endpoints",
+                    headers=site.auth(),
+                    data={
+                        "url": f"{base_url}/hooks/stripe",
+                        "enabled_events[0]": "checkout.session.completed",
+                        "enabled_events[1]": "checkout.session.expired",
+                    },
                 )
                 assert answer.status_code == 200, answer.text
                 site.webhook_secret = answer.json()["secret"]

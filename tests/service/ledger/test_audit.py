@@ -32,15 +32,18 @@ async def test_a_clean_ledger_passes(ledger: Ledger) -> None:
 
 async def test_credits_conjured_into_a_wallet_are_noticed(ledger: Ledger) -> None:
     await _history(ledger)
-    await _tamper(ledger, "UPDATE ledger_accounts SET credits_posted = credits_posted + 100"
-                          " WHERE id = 'wallet:ana'")
+    await _tamper(
+        ledger,
+        "UPDATE ledger_accounts SET credits_posted = credits_posted + 100 WHERE id = 'wallet:ana'",
+    )
     report = await ledger.audit()
     assert any("do not sum to zero" in v for v in report.violations)
     assert any(v.startswith("wallet:ana:") for v in report.violations)
     scoped = await ledger.audit(["ana"])
     assert any(v.startswith("wallet:ana:") for v in scoped.violations)
-    assert (await ledger.audit(["bo"])).violations == ["books do not sum to zero: posted 100, "
-                                                       "pending 0"]
+    assert (await ledger.audit(["bo"])).violations == [
+        "books do not sum to zero: posted 100, pending 0"
+    ]
 
 
 async def test_a_hold_missing_from_the_balance_is_noticed(ledger: Ledger) -> None:

@@ -80,8 +80,9 @@ class Workload:
         before = await self.balance(user)
 
         def call(amount: int = amount) -> Awaitable[Transfer]:
-            return self.ledger.reserve(tid, user, amount, KLING, job, video_extra(amount),
-                                       timeout_s=timeout)
+            return self.ledger.reserve(
+                tid, user, amount, KLING, job, video_extra(amount), timeout_s=timeout
+            )
 
         try:
             hold = await call()
@@ -91,8 +92,10 @@ class Workload:
             return [user]
         assert before.available >= amount, f"reserved {amount} with only {before}"
         after = await self.balance(user)
-        assert (after.available, after.reserved) == (before.available - amount,
-                                                     before.reserved + amount)
+        assert (after.available, after.reserved) == (
+            before.available - amount,
+            before.reserved + amount,
+        )
         self.open[tid] = hold
         self.done.append(Replayable(user, call, lambda: call(amount + 1), hold))
         return [user]
@@ -195,8 +198,12 @@ class Workload:
     async def purchase(self) -> list[str]:
         user, package = self.rng.choice(USERS), self.rng.choice(PACKAGES)
         before = await self.balance(user)
-        opened = await self.purchases.start(user, package, success_url=f"{self.site.base_url}/ok",
-                                            cancel_url=f"{self.site.base_url}/no")
+        opened = await self.purchases.start(
+            user,
+            package,
+            success_url=f"{self.site.base_url}/ok",
+            cancel_url=f"{self.site.base_url}/no",
+        )
         assert opened.checkout_url is not None
         assert (await self.site.pay(opened.checkout_url)).status_code == 303  # + webhook
         await self.purchases.confirm(opened.checkout_session_id)  # and the return trip
@@ -222,8 +229,11 @@ class Workload:
             assert refund.pending_id is not None
             self.open.pop(refund.pending_id)
             self.resolved.append(refund.pending_id)
-        assert not [t for t in self.open.values()
-                    if t.timeout_at is not None and t.timeout_at <= self.clock.now]
+        assert not [
+            t
+            for t in self.open.values()
+            if t.timeout_at is not None and t.timeout_at <= self.clock.now
+        ]
         return sorted({r.debit_account.removeprefix("wallet:") for r in released})
 
     def operations(self) -> dict[str, tuple[int, Callable[[], Awaitable[list[str]]]]]:
@@ -262,7 +272,9 @@ async def test_a_random_workload_never_breaks_an_invariant(
                 full = step % FULL_AUDIT_EVERY == 0 or step == STEPS
                 (await sqlite_ledger.audit(None if full else touched)).raise_if_failed()
         except BaseException as exc:
-            print(f"ledger auditor FAILED at step {step} ({name}); replay with "
-                  f"LEDGER_AUDIT_SEED={SEED}")
+            print(
+                f"ledger auditor FAILED at step {step} ({name}); replay with "
+                f"LEDGER_AUDIT_SEED={SEED}"
+            )
             raise AssertionError(f"seed {SEED}, step {step} ({name}): {exc!r}") from exc
     assert len(work.done) > STEPS // 3  # the workload did real work, not mostly refusals

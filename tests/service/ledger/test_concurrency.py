@@ -59,15 +59,22 @@ async def test_a_capture_racing_a_cancel_lets_exactly_one_win(db_url: str) -> No
         await engine_side.grant("funds", "ana", 20 * PRICE)
         for i in range(20):
             await engine_side.reserve_for_job(
-                job_id=f"job-{i}", user_id="ana", amount=PRICE, source="video_post_kling",
+                job_id=f"job-{i}",
+                user_id="ana",
+                amount=PRICE,
+                source="video_post_kling",
                 extra=video_extra(PRICE),
             )
-        results = await asyncio.gather(*(
-            coro
-            for i in range(20)
-            for coro in (engine_side.capture_for_job(job_id=f"job-{i}"),
-                         user_side.release_for_job(job_id=f"job-{i}", reason="cancelled"))
-        ))
+        results = await asyncio.gather(
+            *(
+                coro
+                for i in range(20)
+                for coro in (
+                    engine_side.capture_for_job(job_id=f"job-{i}"),
+                    user_side.release_for_job(job_id=f"job-{i}", reason="cancelled"),
+                )
+            )
+        )
         captured, released = results[0::2], results[1::2]
         assert all(c != r for c, r in zip(captured, released, strict=True))
         balance = await user_side.balance("ana")

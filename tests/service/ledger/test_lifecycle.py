@@ -23,6 +23,7 @@ PROGRAM = textwrap.dedent("""
 
 
 def test_a_program_that_forgets_to_close_the_ledger_still_exits(sqlite_db: str) -> None:
-    done = subprocess.run([sys.executable, "-c", PROGRAM, sqlite_db], capture_output=True,
-                          text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", PROGRAM, sqlite_db], capture_output=True, text=True, timeout=60
+    )
     assert (done.returncode, done.stdout.strip()) == (0, "100"), done.stderr

@@ -12,8 +12,12 @@ from service.ledger.packages import default_path, load_packages, shipped_package
 from shared.catalogue import CatalogueError, shipped_catalogue
 
 # Seed 002, section 5.1: credits and bonus in dollars, price in dollars.
-SEED = {"starter": ("10.00", "9.99", "0"), "standard": ("25.00", "24.99", "2.00"),
-        "pro": ("50.00", "47.99", "5.00"), "enterprise": ("100.00", "89.99", "15.00")}
+SEED = {
+    "starter": ("10.00", "9.99", "0"),
+    "standard": ("25.00", "24.99", "2.00"),
+    "pro": ("50.00", "47.99", "5.00"),
+    "enterprise": ("100.00", "89.99", "15.00"),
+}
 
 
 def test_the_packages_are_seed_002s_in_default_price_book_credits() -> None:

@@ -26,7 +26,8 @@ def _purchases(ledger: Ledger, site: StripeSite) -> Purchases:
 
 async def _start(purchases: Purchases, site: StripeSite, package: str = "pro") -> Purchase:
     return await purchases.start(
-        "ana", package,
+        "ana",
+        package,
         success_url=f"{site.base_url}/done?session={{CHECKOUT_SESSION_ID}}",
         cancel_url=f"{site.base_url}/credits",
     )
@@ -39,7 +40,9 @@ async def test_a_paid_package_is_credited_once_however_often_it_is_confirmed(
         purchases = _purchases(ledger, site)
         opened = await _start(purchases, site)
         assert (opened.status, opened.credits, opened.amount_cents) == (
-            PurchaseStatus.OPEN, 11_000, 4799
+            PurchaseStatus.OPEN,
+            11_000,
+            4799,
         )
         assert opened.checkout_url and opened.checkout_url.startswith(site.base_url)
         assert (await ledger.balance("ana")).available == 0
@@ -58,8 +61,9 @@ async def test_a_paid_package_is_credited_once_however_often_it_is_confirmed(
             *(site.redeliver(site.deliveries[0]) for _ in range(2)),
         )
         assert (await ledger.balance("ana")).available == 11_000
-        credits = [e for e in (await ledger.statement("ana")).entries
-                   if e.source == SOURCE_PURCHASE]
+        credits = [
+            e for e in (await ledger.statement("ana")).entries if e.source == SOURCE_PURCHASE
+        ]
         assert [(e.amount, e.extra["package"]) for e in credits] == [(11_000, "pro")]
         (await ledger.audit()).raise_if_failed()
 
@@ -91,13 +95,19 @@ async def test_a_forged_or_stale_webhook_is_rejected(sqlite_ledger: Ledger) -> N
         site.webhook_secret = "whsec_the_real_one"
         purchases = _purchases(ledger, site)
         opened = await _start(purchases, site, "enterprise")
-        session = {"id": opened.checkout_session_id, "object": "checkout.session",
-                   "mode": "payment", "status": "complete", "payment_status": "paid",
-                   "amount_total": 8999, "currency": "usd",
-                   "metadata": {META_USER: "ana", META_PACKAGE: "enterprise",
-                                META_CREDITS: "23000"}}
-        payload = json.dumps({"id": "evt_forged", "type": "checkout.session.completed",
-                              "data": {"object": session}}).encode()
+        session = {
+            "id": opened.checkout_session_id,
+            "object": "checkout.session",
+            "mode": "payment",
+            "status": "complete",
+            "payment_status": "paid",
+            "amount_total": 8999,
+            "currency": "usd",
+            "metadata": {META_USER: "ana", META_PACKAGE: "enterprise", META_CREDITS: "23000"},
+        }
+        payload = json.dumps(
+            {"id": "evt_forged", "type": "checkout.session.completed", "data": {"object": session}}
+        ).encode()
         now = int(time.time())
         for header in (
             sign(payload, "whsec_guessed", now),  # wrong secret
@@ -126,8 +136,11 @@ async def test_a_purchase_is_credited_even_if_the_service_never_recorded_it(
         purchases = _purchases(ledger, site)
         package = purchases.packages.get("standard")
         session = await site.client.create_checkout_session(
-            package=package, user_id="ana", success_url=f"{site.base_url}/done",
-            cancel_url=f"{site.base_url}/credits", idempotency_key="crash-1",
+            package=package,
+            user_id="ana",
+            success_url=f"{site.base_url}/done",
+            cancel_url=f"{site.base_url}/credits",
+            idempotency_key="crash-1",
             metadata={META_USER: "ana", META_PACKAGE: "standard", META_CREDITS: "5400"},
         )
         assert session.url is not None
@@ -144,8 +157,11 @@ async def test_a_session_charging_another_amount_is_not_credited(sqlite_ledger: 
         purchases = _purchases(ledger, site)
         cheap = purchases.packages.get("starter").model_copy(update={"price_cents": 100})
         session = await site.client.create_checkout_session(
-            package=cheap, user_id="ana", success_url=f"{site.base_url}/done",
-            cancel_url=f"{site.base_url}/credits", idempotency_key="cheap-1",
+            package=cheap,
+            user_id="ana",
+            success_url=f"{site.base_url}/done",
+            cancel_url=f"{site.base_url}/credits",
+            idempotency_key="cheap-1",
             metadata={META_USER: "ana", META_PACKAGE: "enterprise", META_CREDITS: "23000"},
         )
         assert session.url is not None
@@ -160,5 +176,6 @@ async def test_an_unknown_package_cannot_be_bought(sqlite_ledger: Ledger) -> Non
     async with stripe_site() as site:
         purchases = _purchases(sqlite_ledger, site)
         with pytest.raises(ReelcraftError, match="unknown credit package 'platinum'"):
-            await purchases.start("ana", "platinum", success_url="http://x/ok",
-                                  cancel_url="http://x/no")
+            await purchases.start(
+                "ana", "platinum", success_url="http://x/ok", cancel_url="http://x/no"
+            )

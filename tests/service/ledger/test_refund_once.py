@@ -55,8 +55,17 @@ async def test_the_database_itself_refuses_a_second_refund(ledger: Ledger) -> No
     ):
         with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
             async with ledger.engine.begin() as conn:
-                await conn.execute(insert, {"id": transfer_id, "kind": kind, "pending": pending,
-                                            "source": source, "job": JOB, "at": utcnow()})
+                await conn.execute(
+                    insert,
+                    {
+                        "id": transfer_id,
+                        "kind": kind,
+                        "pending": pending,
+                        "source": source,
+                        "job": JOB,
+                        "at": utcnow(),
+                    },
+                )
 
     assert (await ledger.balance("ana")).available == 1000
     assert JobTransferIds.for_job(JOB).release in (await ledger.reconcile(JOB)).transfer_ids

@@ -17,9 +17,15 @@ from tests.service.ledger.conftest import FakeClock, video_extra
 def quoted_extra(model: str, duration: int, resolution: str | None = None) -> dict[str, object]:
     """The extra data the job engine derives from the service's quote."""
     q = quote(shipped_catalogue(), model, duration, resolution)
-    extra = VideoPostExtra(model=q.model, resolution=q.resolution, duration=q.duration_s,
-                           credits=q.credits, provider_cost_usd=q.provider_cost_usd,
-                           price_book=q.price_book, route=q.route)
+    extra = VideoPostExtra(
+        model=q.model,
+        resolution=q.resolution,
+        duration=q.duration_s,
+        credits=q.credits,
+        provider_cost_usd=q.provider_cost_usd,
+        price_book=q.price_book,
+        route=q.route,
+    )
     return extra.model_dump(mode="json", exclude_none=True)
 
 
@@ -54,21 +60,27 @@ async def test_statement_entries_show_how_each_movement_changed_the_balance(
     clock.advance(1)
     await ledger.capture("c1", "r1", amount=300)
     entries = {e.id: e for e in (await ledger.statement("ana")).entries}
-    deltas = {k: (e.posted_delta, e.reserved_delta, e.available_delta)
-              for k, e in entries.items()}
-    assert deltas == {"g": (1000, 0, 1000), "r1": (0, 400, -400), "r2": (0, 200, -200),
-                      "c1": (-300, -400, 100)}
+    deltas = {k: (e.posted_delta, e.reserved_delta, e.available_delta) for k, e in entries.items()}
+    assert deltas == {
+        "g": (1000, 0, 1000),
+        "r1": (0, 400, -400),
+        "r2": (0, 200, -200),
+        "c1": (-300, -400, 100),
+    }
     assert entries["r1"].status is ReservationStatus.CAPTURED
     assert entries["r2"].status is ReservationStatus.OPEN
     assert entries["c1"].extra["released"] == 100
-    assert sum(e.available_delta for e in entries.values()) == (
-        await ledger.balance("ana")).available
+    assert (
+        sum(e.available_delta for e in entries.values()) == (await ledger.balance("ana")).available
+    )
 
 
 async def test_reconciliation_shows_the_margin_of_a_charged_generation(ledger: Ledger) -> None:
     await ledger.grant("g", "ana", 5000)
-    for job, model, duration, resolution in (("kling", "kling-2.6", 5, None),
-                                             ("sora", "sora-2", 5, "720p")):
+    for job, model, duration, resolution in (
+        ("kling", "kling-2.6", 5, None),
+        ("sora", "sora-2", 5, "720p"),
+    ):
         extra = quoted_extra(model, duration, resolution)
         credits = int(str(extra["credits"]))
         source = "video_post_kling" if job == "kling" else "video_post_sora"
@@ -77,7 +89,10 @@ async def test_reconciliation_shows_the_margin_of_a_charged_generation(ledger: L
     kling = await ledger.reconcile("kling")
     # Seed 000: Kling 2.6, 5 s: 200 credits ($1.00) for a $0.70 render, a 1.43x margin.
     assert (kling.charged, kling.revenue_usd, kling.provider_cost_usd) == (
-        200, Decimal("1.0000"), Decimal("0.7000"))
+        200,
+        Decimal("1.0000"),
+        Decimal("0.7000"),
+    )
     assert (kling.margin_usd, kling.margin_ratio) == (Decimal("0.3000"), Decimal("1.43"))
     sora = await ledger.reconcile("sora")
     assert (sora.charged, sora.margin_ratio, sora.model) == (450, Decimal("1.50"), "sora-2")
@@ -93,7 +108,12 @@ async def test_a_refunded_generation_earns_and_costs_nothing(ledger: Ledger) -> 
     await ledger.release("v", "r", "provider_error")
     job = await ledger.reconcile("veo-job")
     assert (job.charged, job.refunded, job.open, job.revenue_usd, job.provider_cost_usd) == (
-        0, 250, 0, Decimal("0.0000"), Decimal("0.0000"))
+        0,
+        250,
+        0,
+        Decimal("0.0000"),
+        Decimal("0.0000"),
+    )
     assert job.margin_ratio is None
     with pytest.raises(InvalidTransfer, match="no reservation"):
         await ledger.reconcile("never-ran")

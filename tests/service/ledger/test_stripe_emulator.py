@@ -14,9 +14,16 @@ from tests.service.ledger.stripe_site import stripe_site
 SESSION = {
     "mode": "payment",
     "success_url": "https://studio.example/ok?session={CHECKOUT_SESSION_ID}",
-    "line_items": [{"quantity": 1, "price_data": {
-        "currency": "usd", "unit_amount": 999,
-        "product_data": {"name": "Starter credits", "description": "2,000 credits"}}}],
+    "line_items": [
+        {
+            "quantity": 1,
+            "price_data": {
+                "currency": "usd",
+                "unit_amount": 999,
+                "product_data": {"name": "Starter credits", "description": "2,000 credits"},
+            },
+        }
+    ],
     "metadata": {"reelcraft_user": "ana"},
 }
 
@@ -38,8 +45,9 @@ async def test_requests_without_the_secret_key_get_stripe_errors() -> None:
     async with stripe_site(subscribe=False) as site:
         url = f"{site.base_url}/v1/checkout/sessions"
         missing = await site.http.post(url, data={"mode": "payment"})
-        wrong = await site.http.post(url, data={"mode": "payment"},
-                                     headers=site.auth("sk_test_not_the_key_9999"))
+        wrong = await site.http.post(
+            url, data={"mode": "payment"}, headers=site.auth("sk_test_not_the_key_9999")
+        )
         for answer in (missing, wrong):
             assert answer.status_code == 401
             assert answer.json()["error"]["type"] == "invalid_request_error"
@@ -58,12 +66,26 @@ async def test_requests_without_the_secret_key_get_stripe_errors() -> None:
 async def test_invalid_sessions_are_refused_with_the_offending_param() -> None:
     async with stripe_site(subscribe=False) as site:
         url = f"{site.base_url}/v1/checkout/sessions"
-        no_items = await site.http.post(url, headers=site.auth(), data={
-            "mode": "payment", "success_url": "https://x/ok"})
+        no_items = await site.http.post(
+            url, headers=site.auth(), data={"mode": "payment", "success_url": "https://x/ok"}
+        )
         assert no_items.status_code == 400
         assert no_items.json()["error"]["param"] == "line_items"
-        pairs = encode_form({**SESSION, "line_items": [{"quantity": 1, "price_data": {
-            "currency": "usd", "unit_amount": 10, "product_data": {"name": "tiny"}}}]})
+        pairs = encode_form(
+            {
+                **SESSION,
+                "line_items": [
+                    {
+                        "quantity": 1,
+                        "price_data": {
+                            "currency": "usd",
+                            "unit_amount": 10,
+                            "product_data": {"name": "tiny"},
+                        },
+                    }
+                ],
+            }
+        )
         tiny = await site.http.post(url, headers=site.auth(), data=dict(pairs))
         assert tiny.json()["error"]["code"] == "amount_too_small"
         missing = await site.http.get(f"{url}/cs_test_nope", headers=site.auth())
@@ -87,8 +109,11 @@ async def test_a_session_reads_back_as_stripe_shapes_it() -> None:
     async with stripe_site(subscribe=False) as site:
         package = shipped_packages().get("pro")
         created = await site.client.create_checkout_session(
-            package=package, user_id="ana", success_url="https://studio.example/ok",
-            cancel_url="https://studio.example/no", idempotency_key="k1",
+            package=package,
+            user_id="ana",
+            success_url="https://studio.example/ok",
+            cancel_url="https://studio.example/no",
+            idempotency_key="k1",
             metadata={"reelcraft_user": "ana"},
         )
         assert created.id.startswith("cs_test_")

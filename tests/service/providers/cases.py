@@ -31,23 +31,29 @@ ADAPTERS = sorted(ROUTES)
 CANCELLABLE = ("fal", "runway")
 
 
-def request_for(adapter: str, prompt: str, png: bytes, url: str | None,
-                **overrides: object) -> SubmitRequest:
+def request_for(
+    adapter: str, prompt: str, png: bytes, url: str | None, **overrides: object
+) -> SubmitRequest:
     model_id, route_name, duration, resolution, audio = ROUTES[adapter]
     route = shipped_catalogue().model(model_id).route(route_name)
     # fal gets no public URL, so its data-URL fallback is what the tests exercise.
     public = None if adapter == "fal" else url
     fields: dict[str, object] = {
-        "route": route, "prompt": prompt, "duration_s": duration, "resolution": resolution,
-        "aspect_ratio": "16:9", "audio": audio,
+        "route": route,
+        "prompt": prompt,
+        "duration_s": duration,
+        "resolution": resolution,
+        "aspect_ratio": "16:9",
+        "audio": audio,
         "image": InputImage(data=png, mime_type="image/png", public_url=public),
     }
     fields.update(overrides)
     return SubmitRequest.model_validate(fields)
 
 
-async def run_to_end(adapter: ProviderAdapter, handle: ProviderHandle,
-                     timeout: float = 20.0) -> tuple[ProviderUpdate, list[ProviderUpdate]]:
+async def run_to_end(
+    adapter: ProviderAdapter, handle: ProviderHandle, timeout: float = 20.0
+) -> tuple[ProviderUpdate, list[ProviderUpdate]]:
     """Poll until a terminal status; returns it and every update seen."""
     seen: list[ProviderUpdate] = []
     deadline = time.monotonic() + timeout

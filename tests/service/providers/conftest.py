@@ -71,8 +71,9 @@ def emulator() -> Iterator[RunningEmulator]:
 def make_character(width: int = 640, height: int = 360) -> bytes:
     """A colourful image with edges, so a pan is visible frame to frame."""
     y, x = np.mgrid[0:height, 0:width]
-    rgb = np.stack([(x * 255 // width), (y * 255 // height), ((x // 40 + y // 40) % 2) * 200],
-                   axis=-1).astype(np.uint8)
+    rgb = np.stack(
+        [(x * 255 // width), (y * 255 // height), ((x // 40 + y // 40) % 2) * 200], axis=-1
+    ).astype(np.uint8)
     buf = io.BytesIO()
     Image.fromarray(rgb).save(buf, "PNG")
     return buf.getvalue()

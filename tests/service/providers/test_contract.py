@@ -59,8 +59,9 @@ async def test_rate_limit_at_submit_says_when_to_retry(
     name: str, registry: AdapterRegistry, character_png: bytes, image_url: str
 ) -> None:
     adapter = registry.adapter(name)
-    req = request_for(name, unique("[emulator:rate_limited?retry_after=3] hello"), character_png,
-                      image_url)
+    req = request_for(
+        name, unique("[emulator:rate_limited?retry_after=3] hello"), character_png, image_url
+    )
     with pytest.raises(ProviderError) as info:
         await adapter.submit(req)
     err = info.value
@@ -76,8 +77,9 @@ async def test_burst_of_server_errors_while_polling_is_transient(
     name: str, registry: AdapterRegistry, character_png: bytes, image_url: str
 ) -> None:
     adapter = registry.adapter(name)
-    prompt = unique("[emulator:server_error?on=status&times=2&status=502] "
-                    "[emulator:render_failure]")
+    prompt = unique(
+        "[emulator:server_error?on=status&times=2&status=502] [emulator:render_failure]"
+    )
     handle = await adapter.submit(request_for(name, prompt, character_png, image_url))
     for _ in range(2):
         with pytest.raises(ProviderError) as info:
@@ -94,8 +96,7 @@ async def test_hanging_submit_times_out_with_unknown_outcome(
 ) -> None:
     adapter = registry.adapter(name)
     with pytest.raises(ProviderError) as info:
-        await adapter.submit(request_for(name, unique("[emulator:hang]"), character_png,
-                                         image_url))
+        await adapter.submit(request_for(name, unique("[emulator:hang]"), character_png, image_url))
     assert info.value.code is ErrorCode.PROVIDER_TIMEOUT
     assert info.value.transient
     # The request reached the provider: re-sending it blindly could render (and bill) twice.
@@ -107,8 +108,9 @@ async def test_malformed_json_at_submit_leaves_outcome_unknown(
 ) -> None:
     adapter = registry.adapter(name)
     with pytest.raises(ProviderError) as info:
-        await adapter.submit(request_for(name, unique("[emulator:malformed_json]"),
-                                         character_png, image_url))
+        await adapter.submit(
+            request_for(name, unique("[emulator:malformed_json]"), character_png, image_url)
+        )
     assert info.value.code is ErrorCode.PROVIDER_ERROR
     assert info.value.outcome_unknown
 
@@ -131,8 +133,11 @@ async def test_content_policy_at_submit(
 ) -> None:
     adapter = registry.adapter(name)
     with pytest.raises(ProviderError) as info:
-        await adapter.submit(request_for(name, unique("[emulator:content_policy_at_submit]"),
-                                         character_png, image_url))
+        await adapter.submit(
+            request_for(
+                name, unique("[emulator:content_policy_at_submit]"), character_png, image_url
+            )
+        )
     assert info.value.code is ErrorCode.CONTENT_POLICY
     assert not info.value.transient
 
@@ -141,8 +146,9 @@ async def test_content_policy_at_result(
     name: str, registry: AdapterRegistry, character_png: bytes, image_url: str
 ) -> None:
     adapter = registry.adapter(name)
-    handle = await adapter.submit(request_for(
-        name, unique("[emulator:content_policy_at_result]"), character_png, image_url))
+    handle = await adapter.submit(
+        request_for(name, unique("[emulator:content_policy_at_result]"), character_png, image_url)
+    )
     final, _ = await run_to_end(adapter, handle)
     assert final.status is ProviderStatus.FAILED
     assert final.error_code is ErrorCode.CONTENT_POLICY
@@ -153,8 +159,9 @@ async def test_render_failure(
     name: str, registry: AdapterRegistry, character_png: bytes, image_url: str
 ) -> None:
     adapter = registry.adapter(name)
-    handle = await adapter.submit(request_for(name, unique("[emulator:render_failure]"),
-                                              character_png, image_url))
+    handle = await adapter.submit(
+        request_for(name, unique("[emulator:render_failure]"), character_png, image_url)
+    )
     final, _ = await run_to_end(adapter, handle)
     assert final.status is ProviderStatus.FAILED
     assert final.error_code is ErrorCode.PROVIDER_ERROR
@@ -166,8 +173,9 @@ async def test_provider_side_cancellation(
     name: str, registry: AdapterRegistry, character_png: bytes, image_url: str
 ) -> None:
     adapter = registry.adapter(name)
-    handle = await adapter.submit(request_for(name, unique("[emulator:cancelled]"),
-                                              character_png, image_url))
+    handle = await adapter.submit(
+        request_for(name, unique("[emulator:cancelled]"), character_png, image_url)
+    )
     final, _ = await run_to_end(adapter, handle)
     if name in ("fal", "gemini", "runway"):  # protocols with a cancelled state
         assert final.status is ProviderStatus.CANCELLED
@@ -195,8 +203,9 @@ async def test_stuck_task_keeps_running(
     name: str, registry: AdapterRegistry, character_png: bytes, image_url: str
 ) -> None:
     adapter = registry.adapter(name)
-    handle = await adapter.submit(request_for(name, unique("[emulator:stuck]"), character_png,
-                                              image_url))
+    handle = await adapter.submit(
+        request_for(name, unique("[emulator:stuck]"), character_png, image_url)
+    )
     await asyncio.sleep(0.4)  # well past queue_s + render_s
     update = await adapter.poll(handle)
     # Only the runner's hard timeout ends this; the adapter must not invent an outcome.
@@ -209,8 +218,9 @@ async def test_bad_credentials(
     async with create_http_client() as client:
         wrong = AdapterRegistry.demo(client, emulator.base_url, "not-the-key-" + "x" * 8)
         with pytest.raises(ProviderError) as info:
-            await wrong.adapter(name).submit(request_for(name, unique("hello"), character_png,
-                                                         image_url))
+            await wrong.adapter(name).submit(
+                request_for(name, unique("hello"), character_png, image_url)
+            )
     assert info.value.auth_failed
     assert info.value.code is ErrorCode.PROVIDER_ERROR
     assert not info.value.transient
@@ -220,8 +230,9 @@ async def test_expired_result_url_is_refused(
     name: str, registry: AdapterRegistry, character_png: bytes, image_url: str
 ) -> None:
     adapter = registry.adapter(name)
-    handle = await adapter.submit(request_for(name, unique("[emulator:expired_url]"),
-                                              character_png, image_url))
+    handle = await adapter.submit(
+        request_for(name, unique("[emulator:expired_url]"), character_png, image_url)
+    )
     final, _ = await run_to_end(adapter, handle)
     assert final.status is ProviderStatus.SUCCEEDED
     result = await adapter.result(handle)

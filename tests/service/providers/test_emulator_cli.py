@@ -24,9 +24,26 @@ KEY = "cli-test-key-4711"
 def emulator_process() -> Iterator[tuple[subprocess.Popen[str], float]]:
     started = time.monotonic()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "reelcraft", "emulator", "--port", "0", "--key", KEY,
-         "--log-level", "WARNING", "--queue-s", "0.1", "--render-s", "0.2"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "reelcraft",
+            "emulator",
+            "--port",
+            "0",
+            "--key",
+            KEY,
+            "--log-level",
+            "WARNING",
+            "--queue-s",
+            "0.1",
+            "--render-s",
+            "0.2",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     try:
@@ -43,20 +60,48 @@ def emulator_process() -> Iterator[tuple[subprocess.Popen[str], float]]:
 def _auth_probes(base: str) -> dict[str, tuple[str, str, dict[str, str], int, str]]:
     """provider -> (method, url, wrong headers, expected status, text that proves the shape)."""
     return {
-        "fal": ("POST", f"{base}/fal-ai/kling-video/v2.6/pro/image-to-video",
-                {"Authorization": "Key wrong"}, 401, '"detail"'),
-        "kie": ("POST", f"{base}/api/v1/jobs/createTask", {"Authorization": "Bearer wrong"},
-                401, '"code":401'),
-        "gemini": ("POST", f"{base}/v1beta/models/veo-3.1-generate-preview:predictLongRunning",
-                   {"x-goog-api-key": "wrong"}, 400, "API_KEY_INVALID"),
-        "kling": ("POST", f"{base}/v1/videos/image2video",
-                  {"Authorization": f"Bearer {kling_token('wrong', 'wrong')}"}, 401,
-                  '"code":1002'),
-        "pollo": ("POST", f"{base}/api/platform/generation/kling-ai/kling-v1-6",
-                  {"x-api-key": "wrong"}, 401, '"UNAUTHORIZED"'),
-        "runway": ("POST", f"{base}/v1/image_to_video",
-                   {"Authorization": "Bearer wrong", "X-Runway-Version": "2024-11-06"}, 401,
-                   '"error"'),
+        "fal": (
+            "POST",
+            f"{base}/fal-ai/kling-video/v2.6/pro/image-to-video",
+            {"Authorization": "Key wrong"},
+            401,
+            '"detail"',
+        ),
+        "kie": (
+            "POST",
+            f"{base}/api/v1/jobs/createTask",
+            {"Authorization": "Bearer wrong"},
+            401,
+            '"code":401',
+        ),
+        "gemini": (
+            "POST",
+            f"{base}/v1beta/models/veo-3.1-generate-preview:predictLongRunning",
+            {"x-goog-api-key": "wrong"},
+            400,
+            "API_KEY_INVALID",
+        ),
+        "kling": (
+            "POST",
+            f"{base}/v1/videos/image2video",
+            {"Authorization": f"Bearer {kling_token('wrong', 'wrong')}"},
+            401,
+            '"code":1002',
+        ),
+        "pollo": (
+            "POST",
+            f"{base}/api/platform/generation/kling-ai/kling-v1-6",
+            {"x-api-key": "wrong"},
+            401,
+            '"UNAUTHORIZED"',
+        ),
+        "runway": (
+            "POST",
+            f"{base}/v1/image_to_video",
+            {"Authorization": "Bearer wrong", "X-Runway-Version": "2024-11-06"},
+            401,
+            '"error"',
+        ),
     }
 
 
@@ -126,7 +171,10 @@ def test_serves_every_protocol_on_one_port_within_two_seconds(
 def test_unknown_scenario_is_a_clear_error() -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "reelcraft", "emulator", "--port", "0", "--scenario", "bogus"],
-        cwd=ROOT, capture_output=True, text=True, timeout=30,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     assert proc.returncode == 2
     assert "unknown fault 'bogus'" in proc.stderr

@@ -19,12 +19,14 @@ from tests.service.providers.cases import request_for, run_to_end
 
 
 @pytest.fixture
-async def video_url(registry: AdapterRegistry, character_png: bytes,
-                    image_url: str) -> AsyncIterator[str]:
+async def video_url(
+    registry: AdapterRegistry, character_png: bytes, image_url: str
+) -> AsyncIterator[str]:
     """A fresh Runway result URL (so per-task faults start unspent)."""
     adapter = registry.adapter("runway")
-    handle = await adapter.submit(request_for("runway", f"files {secrets.token_hex(4)}",
-                                              character_png, image_url))
+    handle = await adapter.submit(
+        request_for("runway", f"files {secrets.token_hex(4)}", character_png, image_url)
+    )
     final, _ = await run_to_end(adapter, handle)
     assert final.status is ProviderStatus.SUCCEEDED
     yield (await adapter.result(handle)).video_url
@@ -63,8 +65,12 @@ async def test_truncated_download_then_range_resume(video_url: str) -> None:
     full = (await fetch(video_url)).content
     received = bytearray()
     with pytest.raises(httpx.RemoteProtocolError):
-        async with httpx.AsyncClient() as client, client.stream(
-                "GET", video_url, headers={"X-Emulator-Fault": "truncated_download"}) as resp:
+        async with (
+            httpx.AsyncClient() as client,
+            client.stream(
+                "GET", video_url, headers={"X-Emulator-Fault": "truncated_download"}
+            ) as resp,
+        ):
             assert resp.headers["content-length"] == str(len(full))
             async for chunk in resp.aiter_raw():
                 received += chunk
@@ -144,8 +150,9 @@ async def test_gemini_download_needs_the_key(
     registry: AdapterRegistry, character_png: bytes, image_url: str
 ) -> None:
     adapter = registry.adapter("gemini")
-    handle = await adapter.submit(request_for("gemini", f"key {secrets.token_hex(3)}",
-                                              character_png, image_url))
+    handle = await adapter.submit(
+        request_for("gemini", f"key {secrets.token_hex(3)}", character_png, image_url)
+    )
     await run_to_end(adapter, handle)
     result = await adapter.result(handle)
     assert "key=" not in result.video_url

@@ -29,8 +29,7 @@ ALL_ROUTES = [
 
 @pytest.mark.parametrize(("model_id", "route_name"), ALL_ROUTES)
 async def test_every_catalogue_route_is_accepted(
-    model_id: str, route_name: str, registry: AdapterRegistry, character_png: bytes,
-    image_url: str
+    model_id: str, route_name: str, registry: AdapterRegistry, character_png: bytes, image_url: str
 ) -> None:
     """The adapter's field mapping for each route passes the emulator's validation (names,
     types, allowed durations) and the task is tracked to its end."""
@@ -39,10 +38,14 @@ async def test_every_catalogue_route_is_accepted(
     resolution = route.resolutions[0]
     duration = (route.resolution_durations.get(resolution) or route.durations)[0]
     req = SubmitRequest(
-        route=route, prompt=f"route check [emulator:render_failure] {secrets.token_hex(3)}",
+        route=route,
+        prompt=f"route check [emulator:render_failure] {secrets.token_hex(3)}",
         negative_prompt="blur" if model.takes_negative_prompt else None,
-        duration_s=duration, resolution=resolution, aspect_ratio=model.aspect_ratios[0],
-        audio=model.audio, seed=7 if model.takes_seed else None,
+        duration_s=duration,
+        resolution=resolution,
+        aspect_ratio=model.aspect_ratios[0],
+        audio=model.audio,
+        seed=7 if model.takes_seed else None,
         image=InputImage(data=character_png, public_url=image_url),
     )
     adapter = registry.for_route(route)
@@ -66,9 +69,14 @@ async def test_fal_status_stream_reaches_completion(
     registry: AdapterRegistry, character_png: bytes, image_url: str
 ) -> None:
     adapter = registry.adapter("fal")
-    handle = await adapter.submit(request_for(
-        "fal", f"stream [emulator:timing?queue_s=0.2&render_s=0.3] {secrets.token_hex(3)}",
-        character_png, image_url))
+    handle = await adapter.submit(
+        request_for(
+            "fal",
+            f"stream [emulator:timing?queue_s=0.2&render_s=0.3] {secrets.token_hex(3)}",
+            character_png,
+            image_url,
+        )
+    )
     statuses = [u.status async for u in adapter.stream(handle)]
     assert statuses[0] is ProviderStatus.QUEUED
     assert ProviderStatus.RUNNING in statuses
@@ -79,8 +87,11 @@ async def test_fal_cancel_after_completion_is_refused(
     registry: AdapterRegistry, character_png: bytes, image_url: str
 ) -> None:
     adapter = registry.adapter("fal")
-    handle = await adapter.submit(request_for(
-        "fal", f"[emulator:render_failure] {secrets.token_hex(3)}", character_png, image_url))
+    handle = await adapter.submit(
+        request_for(
+            "fal", f"[emulator:render_failure] {secrets.token_hex(3)}", character_png, image_url
+        )
+    )
     await run_to_end(adapter, handle)
     assert await adapter.cancel(handle) is False
 
@@ -111,8 +122,13 @@ async def test_kling_finds_a_submit_by_its_client_request_id(
 ) -> None:
     adapter = registry.adapter("kling")
     request_id = f"gen-{secrets.token_hex(6)}"
-    req = request_for("kling", "[emulator:render_failure] hello", character_png, image_url,
-                      client_request_id=request_id)
+    req = request_for(
+        "kling",
+        "[emulator:render_failure] hello",
+        character_png,
+        image_url,
+        client_request_id=request_id,
+    )
     handle = await adapter.submit(req)
     found = await adapter.lookup(req)
     assert found is not None and found.task_id == handle.task_id
@@ -138,8 +154,9 @@ async def test_kling_rejects_expired_and_foreign_tokens(emulator: RunningEmulato
 
 async def test_runway_requires_the_version_header(emulator: RunningEmulator) -> None:
     async with httpx.AsyncClient() as client:
-        resp = await client.get(f"{emulator.base_url}/v1/tasks/x",
-                                headers={"Authorization": f"Bearer {emulator.key}"})
+        resp = await client.get(
+            f"{emulator.base_url}/v1/tasks/x", headers={"Authorization": f"Bearer {emulator.key}"}
+        )
     assert resp.status_code == 400
     assert "X-Runway-Version" in resp.json()["error"]
 
@@ -170,9 +187,7 @@ async def test_runway_progress_is_reported_in_percent(
     await adapter.cancel(handle)
 
 
-async def test_global_fault_from_the_control_endpoint(
-    character_png: bytes, image_url: str
-) -> None:
+async def test_global_fault_from_the_control_endpoint(character_png: bytes, image_url: str) -> None:
     from service.providers.http import create_http_client
     from tests.support.emulator import running_emulator
 
@@ -186,8 +201,9 @@ async def test_global_fault_from_the_control_endpoint(
                     await kie.submit(request_for("kie", "hello", character_png, image_url))
                 assert info.value.transient
             # Scoped to Kie: Runway is untouched, and Kie recovers after the burst.
-            await registry.adapter("runway").submit(request_for("runway", "hi", character_png,
-                                                                image_url))
+            await registry.adapter("runway").submit(
+                request_for("runway", "hi", character_png, image_url)
+            )
             await kie.submit(request_for("kie", "hello", character_png, image_url))
 
 
@@ -206,22 +222,31 @@ async def test_tasks_survive_an_emulator_restart(
             key, port = emu.key, emu.port
             registry = AdapterRegistry.demo(client, emu.base_url, key)
             done = await registry.adapter("runway").submit(
-                request_for("runway", f"before {secrets.token_hex(3)}", character_png, image_url))
+                request_for("runway", f"before {secrets.token_hex(3)}", character_png, image_url)
+            )
             await run_to_end(registry.adapter("runway"), done)
             url = (await registry.adapter("runway").result(done)).video_url
-            pending = await registry.adapter("kling").submit(request_for(
-                "kling", f"{slow} {secrets.token_hex(3)}", character_png, image_url,
-                client_request_id=f"gen-{secrets.token_hex(4)}"))
-            cancelled = await registry.adapter("fal").submit(request_for(
-                "fal", f"{slow} {secrets.token_hex(3)}", character_png, image_url))
+            pending = await registry.adapter("kling").submit(
+                request_for(
+                    "kling",
+                    f"{slow} {secrets.token_hex(3)}",
+                    character_png,
+                    image_url,
+                    client_request_id=f"gen-{secrets.token_hex(4)}",
+                )
+            )
+            cancelled = await registry.adapter("fal").submit(
+                request_for("fal", f"{slow} {secrets.token_hex(3)}", character_png, image_url)
+            )
             assert await registry.adapter("fal").cancel(cancelled)
         with running_emulator(key=key, state_dir=state, port=port) as emu:
             registry = AdapterRegistry.demo(client, emu.base_url, key)
             assert (await client.get(url)).status_code == 200
             final, _ = await run_to_end(registry.adapter("kling"), pending)
             assert final.status is ProviderStatus.SUCCEEDED
-            assert (await registry.adapter("fal").poll(cancelled)).status is \
-                ProviderStatus.CANCELLED
+            assert (
+                await registry.adapter("fal").poll(cancelled)
+            ).status is ProviderStatus.CANCELLED
 
 
 async def test_render_failure_once_then_the_retry_renders(
@@ -229,8 +254,12 @@ async def test_render_failure_once_then_the_retry_renders(
 ) -> None:
     """`times=1` on an outcome marker: the runner's automatic retry of the same prompt works."""
     adapter = registry.adapter("pollo")
-    req = request_for("pollo", f"[emulator:render_failure?times=1] {secrets.token_hex(3)}",
-                      character_png, image_url)
+    req = request_for(
+        "pollo",
+        f"[emulator:render_failure?times=1] {secrets.token_hex(3)}",
+        character_png,
+        image_url,
+    )
     first, _ = await run_to_end(adapter, await adapter.submit(req))
     assert first.status is ProviderStatus.FAILED
     second, _ = await run_to_end(adapter, await adapter.submit(req))
@@ -242,11 +271,17 @@ async def test_a_task_the_provider_forgot_is_a_permanent_provider_error(
 ) -> None:
     for name in ("fal", "kie", "gemini", "kling", "pollo", "runway"):
         adapter = registry.adapter(name)
-        handle = await adapter.submit(request_for(
-            name, f"[emulator:render_failure] {secrets.token_hex(3)}", character_png, image_url))
-        forgotten = handle.model_copy(update={
-            "task_id": "0", "status_url": str(handle.status_url).replace(handle.task_id, "0"),
-        })
+        handle = await adapter.submit(
+            request_for(
+                name, f"[emulator:render_failure] {secrets.token_hex(3)}", character_png, image_url
+            )
+        )
+        forgotten = handle.model_copy(
+            update={
+                "task_id": "0",
+                "status_url": str(handle.status_url).replace(handle.task_id, "0"),
+            }
+        )
         with pytest.raises(ProviderError) as info:
             await adapter.poll(forgotten)
         assert info.value.code is ErrorCode.PROVIDER_ERROR, name

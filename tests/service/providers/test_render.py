@@ -48,8 +48,9 @@ async def test_a_rendered_result_is_a_real_video(
     registry: AdapterRegistry, character_png: bytes, image_url: str
 ) -> None:
     adapter = registry.adapter("gemini")
-    req = request_for("gemini", f"render {secrets.token_hex(3)}", character_png, image_url,
-                      aspect_ratio="9:16")
+    req = request_for(
+        "gemini", f"render {secrets.token_hex(3)}", character_png, image_url, aspect_ratio="9:16"
+    )
     handle = await adapter.submit(req)
     final, _ = await run_to_end(adapter, handle)
     assert final.status is ProviderStatus.SUCCEEDED
@@ -71,8 +72,12 @@ async def test_a_rendered_result_is_a_real_video(
 
 @pytest.mark.parametrize(
     ("resolution", "aspect", "size"),
-    [("720p", "16:9", (1280, 720)), ("1080p", "9:16", (1080, 1920)), ("480p", "16:9", (854, 480)),
-     ("720p", "1:1", (720, 720))],
+    [
+        ("720p", "16:9", (1280, 720)),
+        ("1080p", "9:16", (1080, 1920)),
+        ("480p", "16:9", (854, 480)),
+        ("720p", "1:1", (720, 720)),
+    ],
 )
 def test_frame_sizes(resolution: str, aspect: str, size: tuple[int, int]) -> None:
     assert frame_size(resolution, aspect) == size

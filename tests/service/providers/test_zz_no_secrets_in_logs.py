@@ -21,8 +21,13 @@ def test_no_secret_in_any_captured_log_line() -> None:
     # The scan must have something to scan: the provider tests log their work.
     assert len(lines) > 50
     assert any("service.providers" in line for line in lines)
-    secrets = SECRETS_SEEN | {CLI_KEY, "runway-key-abcdef", "pollo-secret-value-99",
-                              "kling-secret-654321", "fal-key-123456"}
+    secrets = SECRETS_SEEN | {
+        CLI_KEY,
+        "runway-key-abcdef",
+        "pollo-secret-value-99",
+        "kling-secret-654321",
+        "fal-key-123456",
+    }
     assert secrets
     for line in lines:
         for secret in secrets:

@@ -30,9 +30,11 @@ from service.jobs.policy import RunnerPolicy
 from service.jobs.runner import Runner
 from service.jobs.transitions import Transitions
 from service.ledger import Ledger
+from service.ledger.purchases import Purchases
 from service.loop_monitor import LoopMonitor
 from service.media import MediaStore
 from service.media_api import MediaApi
+from service.payments import open_purchases
 from service.providers.base import ProviderError, ProviderHandle
 from service.providers.emulator.core import DEMO_KEY, EmulatorConfig
 from service.providers.emulator.server import EmulatorServer
@@ -71,6 +73,7 @@ class ServiceContext:
     estimates: RenderEstimates
     input_signer: InputSigner
     loop_monitor: LoopMonitor
+    purchases: Purchases | None
     registry: AdapterRegistry
     secrets: SecretStore
     emulator: EmulatorServer | None
@@ -103,6 +106,29 @@ def _missing_keys(registry: AdapterRegistry, catalogue: Catalogue) -> Any:
         }
 
     return unavailable
+
+
+def _start_embedded_emulator(settings: Settings, config: EmulatorConfig | None) -> EmulatorServer:
+    """The demo-mode emulator, journaling its tasks in the data dir and coming back on the
+    same port, so provider handles persisted before a crash still lead somewhere."""
+    state_dir = settings.data_dir / "emulator"
+    state_dir.mkdir(parents=True, exist_ok=True)
+    config = config or EmulatorConfig(
+        queue_s=settings.emulator_queue_s, render_s=settings.emulator_render_s
+    )
+    config.state_dir = config.state_dir or state_dir
+    port_file = state_dir / "port"
+    try:
+        previous = int(port_file.read_text())
+    except (OSError, ValueError):
+        previous = 0
+    try:
+        server = EmulatorServer(config, port=previous)
+    except OSError:
+        log.warning("emulator port %s is taken; in-flight demo jobs cannot be resumed", previous)
+        server = EmulatorServer(config, port=0)
+    port_file.write_text(str(server.port))
+    return server.start()
 
 
 async def _sweep_forever(ctx: ServiceContext, every_s: float = 60.0) -> None:
@@ -146,12 +172,7 @@ async def open_service(
         key = settings.emulator_key.get_secret_value() if settings.emulator_key else DEMO_KEY
         registry = AdapterRegistry.demo(http, settings.emulator_url, key)
     elif demo_mode:
-        emulator = EmulatorServer(
-            emulator_config
-            or EmulatorConfig(
-                queue_s=settings.emulator_queue_s, render_s=settings.emulator_render_s
-            )
-        ).start()
+        emulator = _start_embedded_emulator(settings, emulator_config)
         registry = AdapterRegistry.demo(http, emulator.base_url, emulator.key)
         log.info("demo mode: no provider keys; every model is served by the emulator")
     bus = EventBus()
@@ -210,6 +231,19 @@ async def open_service(
             log.info("provider cancel of %s failed: %s", handle.task_id, exc.message)
 
     jobs.cancel_at_provider = cancel_at_provider
+    emulator_url = emulator.base_url if emulator is not None else settings.emulator_url
+    emulator_key = (
+        emulator.key
+        if emulator is not None
+        else (settings.emulator_key.get_secret_value() if settings.emulator_key else DEMO_KEY)
+    )
+    purchases, stripe = await open_purchases(
+        settings,
+        ledger,
+        public_base_url,
+        emulator_url=emulator_url if demo_mode else None,
+        emulator_key=emulator_key if demo_mode else None,
+    )
     ctx = ServiceContext(
         version=VERSION,
         settings=settings,
@@ -220,6 +254,7 @@ async def open_service(
         sessions=sessions,
         catalogue=catalogue,
         loop_monitor=LoopMonitor(),
+        purchases=purchases,
         bus=bus,
         config=config,
         breaker=breaker,
@@ -236,8 +271,9 @@ async def open_service(
         emulator=emulator,
     )
     from service.api.routes import credits as credit_routes
+    from service.api.routes import purchases as purchase_routes
 
-    app = create_app(ctx, extra_routers=[credit_routes.router])
+    app = create_app(ctx, extra_routers=[credit_routes.router, purchase_routes.router])
     await credits.release_orphans(sessions)
     sweeper = asyncio.create_task(_sweep_forever(ctx))
     ctx.loop_monitor.start()
@@ -250,6 +286,8 @@ async def open_service(
         sweeper.cancel()
         await runner.stop()
         await store.aclose()
+        if stripe is not None:
+            await stripe.aclose()
         await ledger.close()
         await http.aclose()
         if emulator is not None:

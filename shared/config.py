@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     # Demo mode against an emulator running elsewhere (its URL and key) instead of embedded.
     emulator_url: str | None = None
     emulator_key: SecretStr | None = None
+    # Stripe Checkout for credit purchases (demo mode: the emulator's Stripe, set up itself).
+    stripe_secret_key: SecretStr | None = None
+    stripe_api_base: str = "https://api.stripe.com"
+    stripe_webhook_secret: SecretStr | None = None
     # An API-only replica (team mode) accepts and serves but leaves rendering to others.
     runner_enabled: bool = True
 

@@ -11,14 +11,14 @@ import asyncio
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from reelcraft.cli import print_json
-from service.ledger import Ledger
-from service.ledger.packages import shipped_packages
-from service.storage.db import open_database
 from shared.config import load_settings
-from shared.ledger_schemas import Balance, Transfer
+
+if TYPE_CHECKING:  # the ledger (SQLAlchemy, Alembic) loads only when a credits command runs
+    from service.ledger import Ledger
+    from shared.ledger_schemas import Balance, Transfer
 
 T = TypeVar("T")
 
@@ -26,6 +26,9 @@ T = TypeVar("T")
 def _with_ledger(args: argparse.Namespace, work: Callable[[Ledger], Awaitable[T]]) -> T:
     settings = load_settings(args.data_dir)
     settings.ensure_dirs()
+
+    from service.ledger import Ledger
+    from service.storage.db import open_database
 
     async def run() -> T:
         async with open_database(settings.database_url) as engine, Ledger(engine) as ledger:
@@ -71,6 +74,8 @@ def _statement(args: argparse.Namespace) -> int:
 
 
 def _packages(args: argparse.Namespace) -> int:
+    from service.ledger.packages import shipped_packages
+
     packages = list(shipped_packages().packages)
     if args.json:
         print_json(packages)

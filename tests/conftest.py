@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from shared.logging import RedactingFilter
 from tests.support.postgres import postgres_cluster
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -60,3 +62,26 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     d.mkdir()
     monkeypatch.setenv("REELCRAFT_DATA_DIR", str(d))
     return d
+
+
+class _SuiteLogCapture(logging.Handler):
+    """Every log line of the whole test run, as a log file would hold it (redacted)."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.lines: list[str] = []
+        self.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        self.addFilter(RedactingFilter())
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+SUITE_LOGS = _SuiteLogCapture()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _capture_every_log_line() -> Iterator[None]:
+    logging.getLogger().addHandler(SUITE_LOGS)
+    yield
+    logging.getLogger().removeHandler(SUITE_LOGS)

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from service.api.errors import install_error_handlers
-from service.api.routes import analytics, catalogue, events, generations, inputs, system
+from service.api.routes import admin, analytics, catalogue, events, generations, inputs, system
 from shared.api_schemas import API_PREFIX
 
 
@@ -22,7 +22,7 @@ def create_app(ctx: Any, *, extra_routers: list[Any] | None = None) -> FastAPI:
     )
     app.state.ctx = ctx
     install_error_handlers(app)
-    for module in (system, catalogue, inputs, generations, events, analytics):
+    for module in (system, catalogue, inputs, generations, events, analytics, admin):
         app.include_router(module.router, prefix=API_PREFIX)
     for router in extra_routers or []:
         app.include_router(router, prefix=API_PREFIX)

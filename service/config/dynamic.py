@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.storage.base import utcnow
 from service.storage.db import writing
 from service.storage.tables import ConfigEntryRow
+from shared.errors import ErrorCode, ReelcraftError
 
 
 class RuntimeConfig(BaseModel):
@@ -47,7 +48,13 @@ class DynamicConfig:
 
     async def set(self, updated_by: str, **values: Any) -> RuntimeConfig:
         current = await self.get()
-        validated = RuntimeConfig.model_validate(current.model_dump() | values)
+        unknown = set(values) - set(RuntimeConfig.model_fields)
+        if unknown:
+            raise ReelcraftError(ErrorCode.INVALID_INPUT, f"unknown settings: {sorted(unknown)}")
+        try:
+            validated = RuntimeConfig.model_validate(current.model_dump() | values)
+        except ValidationError as exc:
+            raise ReelcraftError(ErrorCode.INVALID_INPUT, str(exc).splitlines()[0]) from None
         async with writing(self._sessions) as session:
             for key in values:
                 row = await session.get(ConfigEntryRow, key)

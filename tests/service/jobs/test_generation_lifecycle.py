@@ -169,3 +169,27 @@ def test_the_video_has_the_requested_aspect_ratio_whatever_the_image_shape(
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         assert abs(stream.width / stream.height - 16 / 9) < 0.03
+
+
+def test_the_kill_switch_and_disabled_models_refuse_new_generations(
+    studio: Studio, api: httpx.Client
+) -> None:
+    studio.grant(200)
+    before = studio.balance()
+    try:
+        assert api.patch("/admin/config", json={"generation_enabled": False}).status_code == 200
+        paused = studio.submit()
+        assert paused.status_code == 503 and paused.json()["code"] == "generation_disabled"
+        models = api.get("/models").json()
+        assert models["generation_enabled"] is False
+        assert not any(p["available"] for m in models["models"] for p in m["prices"])
+        api.patch(
+            "/admin/config", json={"generation_enabled": True, "disabled_models": ["kling-2.6"]}
+        )
+        off = studio.submit()
+        assert off.status_code == 409 and off.json()["code"] == "model_unavailable"
+        bad = api.patch("/admin/config", json={"max_concurrent_per_user": 0})
+        assert bad.status_code == 422 and bad.json()["code"] == "invalid_input"
+    finally:
+        api.patch("/admin/config", json={"generation_enabled": True, "disabled_models": []})
+    assert studio.balance() == before

@@ -31,8 +31,8 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, insert
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from service.ledger import Ledger
-from service.ledger.hotpath import HotPath, prepare
 from service.storage.db import create_engine, sqlite_url, upgrade
+from service.storage.hotpath import HotPath, prepare
 
 ROUNDS = 5
 EXTRA = {

@@ -285,6 +285,7 @@ async def open_service(
         await ctx.loop_monitor.stop()
         sweeper.cancel()
         await runner.stop()
+        await jobs.hot.close()
         await store.aclose()
         if stripe is not None:
             await stripe.aclose()

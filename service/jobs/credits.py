@@ -28,10 +28,21 @@ class JobCredits:
         self._bus = bus
         self._owner_of: dict[str, str] = {}
         self._background: set[asyncio.Task[None]] = set()
+        self._pending_announce: set[str] = set()
 
-    def _announce_soon(self, user_id: str) -> None:
-        """Off the request path: the POST answers without waiting for a balance read."""
-        task = asyncio.create_task(self.announce(user_id))
+    def _announce_soon(self, user_id: str, delay_s: float = 0.05) -> None:
+        """Off the request path, and coalesced: a burst of reservations by one user sends
+        one balance event, read once, instead of one per generation."""
+        if user_id in self._pending_announce:
+            return
+        self._pending_announce.add(user_id)
+
+        async def later() -> None:
+            await asyncio.sleep(delay_s)
+            self._pending_announce.discard(user_id)
+            await self.announce(user_id)
+
+        task = asyncio.create_task(later())
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 

@@ -15,16 +15,25 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import func, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import (
+    Integer,
+    String,
+    bindparam,
+    column,
+    func,
+    insert,
+    literal_column,
+    select,
+)
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from service.config.dynamic import DynamicConfig
 from service.jobs.breaker import CircuitBreaker
 from service.jobs.records import load, to_generation
 from service.jobs.transitions import Transitions
-from service.storage.base import utcnow
-from service.storage.db import writing
+from service.storage.base import UTCDateTime, utcnow
+from service.storage.hotpath import HotPath, Prepared, Refused, prepare
 from service.storage.tables import GenerationEventRow, GenerationRow, MediaRow
 from shared.catalogue import Catalogue
 from shared.errors import ErrorCode, ReelcraftError
@@ -56,6 +65,63 @@ class RunnerWakeup(Protocol):
     def interrupt(self, generation_id: str) -> None: ...
 
 
+@dataclass(frozen=True)
+class _AcceptStatements:
+    """Accepting a generation is on every creator's critical path: its statements are
+    compiled once and run on the hot path (a dedicated connection, no ORM)."""
+
+    precheck: Prepared
+    insert_generation: Prepared
+    insert_event: Prepared
+
+    @classmethod
+    def compile(cls, dialect: Dialect) -> _AcceptStatements:
+        mine = GenerationRow.user_id == bindparam("user_id")
+        precheck = select(
+            select(GenerationRow.id)
+            .where(mine, GenerationRow.client_request_id == bindparam("client_request_id"))
+            .scalar_subquery()
+            .label("existing"),
+            select(MediaRow.sha256)
+            .where(MediaRow.sha256 == bindparam("image"), MediaRow.kind == "image")
+            .scalar_subquery()
+            .label("image"),
+            select(func.count())
+            # Constants inlined: a compiled-once statement cannot expand an IN list.
+            .where(mine, GenerationRow.state.in_([literal_column(f"'{s}'") for s in LIVE_STATES]))
+            .scalar_subquery()
+            .label("live"),
+            select(func.count())
+            .where(mine, GenerationRow.created_at >= bindparam("since", type_=UTCDateTime()))
+            .scalar_subquery()
+            .label("today"),
+        )
+        return cls(
+            precheck=prepare(
+                precheck,
+                dialect,
+                returning=[
+                    column("existing", String()),
+                    column("image", String()),
+                    column("live", Integer()),
+                    column("today", Integer()),
+                ],
+            ),
+            insert_generation=prepare(
+                insert(GenerationRow), dialect, column_keys=GENERATION_COLUMNS
+            ),
+            insert_event=prepare(insert(GenerationEventRow), dialect, column_keys=EVENT_COLUMNS),
+        )
+
+
+GENERATION_COLUMNS = [
+    "id", "user_id", "client_request_id", "model", "route", "request", "state", "post_state",
+    "credits_reserved", "credits_charged", "reservation_id", "attempt", "regenerated_from",
+    "next_poll_at", "created_at", "updated_at",
+]  # fmt: skip
+EVENT_COLUMNS = ["generation_id", "at", "kind", "from_state", "to_state", "cause", "detail"]
+
+
 def ledger_source(family: str) -> str:
     return f"video_post_{family}"
 
@@ -85,7 +151,12 @@ class JobEngine:
     runner: RunnerWakeup | None = None
     # Best effort: tell the provider to stop a cancelled task (where its API allows).
     cancel_at_provider: Callable[[dict[str, Any]], Coroutine[Any, Any, None]] | None = None
+    hot: HotPath = field(init=False)
     _background: set[asyncio.Task[None]] = field(default_factory=set)
+    _prepared: _AcceptStatements | None = None
+
+    def __post_init__(self) -> None:
+        self.hot = HotPath(self.sessions.kw["bind"])
 
     def unavailable_routes(self, model: str, disabled: dict[str, list[str]]) -> dict[str, str]:
         down = dict(self.breaker.unavailable_routes(model))
@@ -129,27 +200,27 @@ class JobEngine:
             )
             return to_generation(row) if row else None
 
+    def _statements(self) -> _AcceptStatements:
+        if self._prepared is None:
+            self._prepared = _AcceptStatements.compile(self.hot.dialect)
+        return self._prepared
+
     async def _precheck(
         self, user_id: str, client_request_id: str, image_sha256: str
     ) -> tuple[str | None, bool, int, int]:
         """One round trip: (an existing generation for this request id, whether the image
         is uploaded, live generations, generations in the last 24 h)."""
-        since = utcnow() - timedelta(days=1)
-        mine = GenerationRow.user_id == user_id
-        query = select(
-            select(GenerationRow.id)
-            .where(mine, GenerationRow.client_request_id == client_request_id)
-            .scalar_subquery(),
-            select(MediaRow.sha256)
-            .where(MediaRow.sha256 == image_sha256, MediaRow.kind == "image")
-            .scalar_subquery(),
-            select(func.count())
-            .where(mine, GenerationRow.state.in_(LIVE_STATES))
-            .scalar_subquery(),
-            select(func.count()).where(mine, GenerationRow.created_at >= since).scalar_subquery(),
+        rows = await self.hot.run(
+            self._statements().precheck,
+            {
+                "user_id": user_id,
+                "client_request_id": client_request_id,
+                "image": image_sha256,
+                "since": utcnow() - timedelta(days=1),
+            },
+            write=False,
         )
-        async with self.sessions() as session:
-            existing, image, live, today = (await session.execute(query)).one()
+        existing, image, live, today = rows[0].values()
         return existing, image is not None, int(live or 0), int(today or 0)
 
     async def _check_limits(self, live: int, today: int) -> None:
@@ -262,19 +333,30 @@ class JobEngine:
             "cause": f"accepted: {q.credits} credits reserved, route {q.route}",
             "detail": {"quote": q.model_dump(mode="json")},
         }
+        statements = self._statements()
         try:
-            async with writing(self.sessions) as session:
-                await session.execute(insert(GenerationRow), [values])
-                await session.execute(insert(GenerationEventRow), [event])
-        except IntegrityError:
+            await self.hot.transaction(
+                [(statements.insert_generation, values), (statements.insert_event, event)]
+            )
+        except Refused:
             # A concurrent request with the same idempotency key won the insert.
             await self.ledger.release_for_job(job_id=generation_id, reason="duplicate request")
             existing = await self._existing(user_id, str(request.client_request_id))
             if existing is None:
                 raise
             return existing, False
-        row = GenerationRow(**values)
-        generation = to_generation(row)
+        generation = Generation(
+            id=uuid.UUID(generation_id),
+            user_id=user_id,
+            request=complete,
+            state=JobState.QUEUED,
+            post_state=PostState.DRAFT,
+            credits_reserved=q.credits,
+            attempt=attempt,
+            regenerated_from=uuid.UUID(regenerated_from) if regenerated_from else None,
+            created_at=now,
+            updated_at=now,
+        )
         self.transitions.publish(generation)
         if self.runner is not None:
             self.runner.wake()

@@ -2,11 +2,12 @@
 
 A reservation is a pending transfer from the user's wallet to `system:revenue`; capture posts
 it (whole or part, the rest goes back); release voids it. Each of the three is one statement
-in its own transaction (see hotpath.py); the database triggers apply it to both accounts and
-the constraints refuse overspending (CHECK), a second resolution (UNIQUE pending_id) and a
-reused id (primary key). Ids are chosen by the caller, so every operation can be retried: the
-same id with the same body returns the original transfer; with a different body it is
-refused. Grants and purchases (purchases.py) credit a wallet from a system account.
+in its own transaction (see service/storage/hotpath.py); the database triggers apply it to
+both accounts and the constraints refuse overspending (CHECK), a second resolution (UNIQUE
+pending_id) and a reused id (primary key). Ids are chosen by the caller, so every operation
+can be retried: the same id with the same body returns the original transfer; with a
+different body it is refused. Grants and purchases (purchases.py) credit a wallet from a
+system account.
 """
 
 from __future__ import annotations
@@ -33,10 +34,10 @@ from service.ledger.errors import (
     AlreadyResolved,
     InvalidTransfer,
     LedgerNotReady,
+    LedgerUnavailable,
     ReservationNotFound,
     TransferConflict,
 )
-from service.ledger.hotpath import HotPath, Prepared, Refused, prepare
 from service.ledger.ids import (
     JobTransferIds,
     check_transfer_id,
@@ -61,6 +62,7 @@ from service.ledger.transfers import (
     transfers,
 )
 from service.storage.base import utcnow
+from service.storage.hotpath import HotPath, Prepared, Refused, prepare
 from service.storage.tables.ledger import installed_triggers, trigger_names
 from shared.catalogue import Catalogue, shipped_catalogue
 from shared.ledger_schemas import (
@@ -106,7 +108,7 @@ class Ledger:
         self._ready_lock = asyncio.Lock()
         self._known_wallets: set[str] = set()  # wallets seen committed: skip the upsert
         # The hot statements (reserve, capture, release, balance) run on dedicated connections.
-        self._hot = HotPath(engine, size=hot_connections)
+        self._hot = HotPath(engine, size=hot_connections, unavailable=LedgerUnavailable)
         dialect = engine.dialect
         self._insert = prepare(INSERT_TRANSFER, dialect, column_keys=INSERT_COLUMNS)
         self._post = prepare(POST_PENDING, dialect, returning=list(transfers.c))

@@ -1,5 +1,6 @@
-"""The ledger's hot path: dedicated connections that run its single-statement operations
-(reserve, capture, release, and the balance read) in autocommit, on the database driver.
+"""The hot path: dedicated connections that run latency-critical statements in autocommit
+(or a few in one short transaction), on the database driver. The ledger's reserve, capture,
+release and balance read use it, and so does accepting a generation.
 
 Why: a reservation or a capture is a single INSERT (the triggers do the rest), so its cost
 is whatever it costs to get one statement to the database and commit it. Through
@@ -34,7 +35,6 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from service.ledger.errors import LedgerUnavailable
 from service.storage.db import write_gate
 
 Processor = Callable[[Any], Any] | None
@@ -116,6 +116,29 @@ class _Connection:
                 raise
         return prepared.rows(raw)
 
+    async def transaction(self, statements: Sequence[tuple[Prepared, Mapping[str, Any]]]) -> None:
+        if self.sqlite:
+            await self.driver.execute("BEGIN IMMEDIATE")
+            try:
+                for prepared, values in statements:
+                    await self.driver.execute(prepared.sql, prepared.params(values))
+            except BaseException as exc:
+                with contextlib.suppress(Exception):
+                    await self.driver.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.IntegrityError):
+                    raise Refused(str(exc)) from None
+                raise
+            await self.driver.execute("COMMIT")
+            return
+        try:
+            async with self.driver.transaction():
+                for prepared, values in statements:
+                    await self.driver.execute(prepared.sql, *prepared.params(values))
+        except Exception as exc:
+            if str(getattr(exc, "sqlstate", "")).startswith("23"):
+                raise Refused(str(exc)) from None
+            raise
+
     async def close(self) -> None:
         # Closed, not returned: the pool must not hand out a connection left in autocommit.
         with contextlib.suppress(Exception):
@@ -124,8 +147,21 @@ class _Connection:
             await self.conn.close()
 
 
+class Unavailable(Exception):
+    """The database failed mid-statement (lost connection, locked out): retry is safe only
+    for idempotent work."""
+
+
 class HotPath:
-    def __init__(self, engine: AsyncEngine, *, size: int | None = None, idle_s: float = 5.0):
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        size: int | None = None,
+        idle_s: float = 5.0,
+        unavailable: Callable[[Exception], Exception] = Unavailable,
+    ):
+        self._unavailable = unavailable
         self._engine = engine
         self._sqlite = engine.dialect.name == "sqlite"
         self._size = 1 if self._sqlite else (size or 4)
@@ -149,7 +185,7 @@ class HotPath:
             try:
                 conn = self._idle.pop() if self._idle else await self._open()
             except Exception as exc:
-                raise LedgerUnavailable(exc) from exc
+                raise self._unavailable(exc) from exc
             self._busy += 1
             try:
                 rows = await conn.run(prepared, values)
@@ -158,7 +194,7 @@ class HotPath:
                 raise
             except Exception as exc:
                 await conn.close()  # state unknown (lost connection, locked out): drop it
-                raise LedgerUnavailable(exc) from exc
+                raise self._unavailable(exc) from exc
             except BaseException:
                 await conn.close()  # cancelled mid-statement: its outcome is unknown
                 raise
@@ -168,6 +204,30 @@ class HotPath:
                 self._busy -= 1
                 self._last_used = time.monotonic()
         return rows
+
+    async def transaction(self, statements: Sequence[tuple[Prepared, Mapping[str, Any]]]) -> None:
+        """Run a few write statements as one transaction on a dedicated connection."""
+        async with self._slots, write_gate(self._engine):
+            try:
+                conn = self._idle.pop() if self._idle else await self._open()
+            except Exception as exc:
+                raise self._unavailable(exc) from exc
+            self._busy += 1
+            try:
+                await conn.transaction(statements)
+            except Refused:
+                self._idle.append(conn)
+                raise
+            except BaseException as exc:
+                await conn.close()  # its state is unknown: drop it
+                if isinstance(exc, Exception):
+                    raise self._unavailable(exc) from exc
+                raise
+            else:
+                self._idle.append(conn)
+            finally:
+                self._busy -= 1
+                self._last_used = time.monotonic()
 
     async def _open(self) -> _Connection:
         conn = await self._engine.connect()

@@ -124,6 +124,76 @@ def in_flight(emulator: EmulatorServer, root: Path, n: int = 1000, window_s: flo
         service.stop()
 
 
+def history_page(emulator: EmulatorServer, root: Path, total: int = 100_000) -> None:
+    """A page of 20 out of 100,000 generations (keyset pagination). Budget: < 10 ms."""
+    import json
+    import sqlite3
+    from datetime import UTC, datetime, timedelta
+
+    from service.storage.db import upgrade_sync
+
+    data = root / "history"
+    data.mkdir(parents=True)
+    upgrade_sync(f"sqlite+aiosqlite:///{data / 'reelcraft.db'}")
+    request = json.dumps(
+        {
+            "model": "kling-2.6",
+            "input_image_sha256": "0" * 64,
+            "duration_s": 5,
+            "prompt": "history",
+            "client_request_id": str(uuid.uuid4()),
+        }
+    )
+    epoch = datetime(2026, 1, 1, tzinfo=UTC)
+    with sqlite3.connect(data / "reelcraft.db") as db:
+        db.execute(
+            "INSERT INTO users (id, display_name, created_at) VALUES ('local', '', ?)",
+            (epoch.isoformat(),),
+        )
+        db.executemany(
+            "INSERT INTO generations (id, user_id, client_request_id, model, route, request, state,"
+            " post_state, credits_reserved, credits_charged, attempt, created_at, updated_at)"
+            " VALUES (?, 'local', ?, 'kling-2.6', 'fal', ?, 'ready', 'draft', 200, 200, 1, ?, ?)",
+            (
+                (
+                    str(uuid.uuid4()),
+                    str(uuid.uuid4()),
+                    request,
+                    (epoch + timedelta(seconds=i)).isoformat(),
+                    (epoch + timedelta(seconds=i)).isoformat(),
+                )
+                for i in range(total)
+            ),
+        )
+    service = start(emulator, data, REELCRAFT_RUNNER_ENABLED="0")
+    try:
+        with service.http() as api:
+            first, deep = [], []
+            cursor = None
+            for _ in range(200):
+                t0 = time.perf_counter()
+                page = api.get("/generations", params={"limit": 20}).json()
+                first.append((time.perf_counter() - t0) * 1000)
+                t0 = time.perf_counter()
+                params = {"limit": 20, **({"cursor": cursor} if cursor else {})}
+                deeper = api.get("/generations", params=params).json()
+                deep.append((time.perf_counter() - t0) * 1000)
+                cursor = deeper["next_cursor"]
+                assert len(page["items"]) == 20
+            bare = []
+            for _ in range(200):
+                t0 = time.perf_counter()
+                api.get("/ping")
+                bare.append((time.perf_counter() - t0) * 1000)
+    finally:
+        service.stop()
+    print(
+        f"history page of 20 out of {total:,}: first page p50 {statistics.median(first):.2f} ms "
+        f"(p99 {percentile(first, 0.99):.2f}), following pages p50 {statistics.median(deep):.2f}"
+        f" ms; bare endpoint p50 {statistics.median(bare):.2f} ms (budget < 10 ms)"
+    )
+
+
 def main() -> None:
     # Long provider times keep all 1,000 jobs in flight through the measuring window.
     config = EmulatorConfig(queue_s=240, render_s=60)
@@ -131,6 +201,7 @@ def main() -> None:
         root = Path(tmp)
         post_latency(emulator, root)
         in_flight(emulator, root)
+        history_page(emulator, root)
 
 
 if __name__ == "__main__":

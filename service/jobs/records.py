@@ -6,9 +6,10 @@ import base64
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.storage.base import UTCDateTime
 from service.storage.tables import GenerationEventRow, GenerationRow
 from shared.api_schemas import GenerationEvent, GenerationPage
 from shared.errors import ErrorCode, ReelcraftError
@@ -97,11 +98,10 @@ async def page(
         query = query.where(GenerationRow.model == model)
     if cursor:
         created, gen_id = _decode_cursor(cursor)
+        # A row-value comparison walks the (created_at, id) index; an OR of two terms does not.
         query = query.where(
-            or_(
-                GenerationRow.created_at < created,
-                and_(GenerationRow.created_at == created, GenerationRow.id < gen_id),
-            )
+            tuple_(GenerationRow.created_at, GenerationRow.id)
+            < tuple_(literal(created, UTCDateTime()), literal(gen_id))
         )
     query = query.order_by(GenerationRow.created_at.desc(), GenerationRow.id.desc())
     rows = list((await session.scalars(query.limit(limit + 1))).all())

@@ -22,12 +22,18 @@ Creator = Annotated[Principal, Depends(creator)]
 
 
 def _scope(who: Principal, user: str | None = None) -> str | None:
-    """Creators see their own generations; support (and admins) may look at anyone's."""
-    if who.has(Role.SUPPORT):
-        return user
-    if user is not None and user != who.user_id:
+    """Whose generations a request sees: the caller's own by default; support (and admins)
+    may name any user, or `*` for everyone's. None means no user filter."""
+    if user is None or user == who.user_id:
+        return who.user_id
+    if not who.has(Role.SUPPORT):
         raise ReelcraftError(ErrorCode.INVALID_INPUT, "not your generation", detail={"status": 403})
-    return who.user_id
+    return None if user == "*" else user
+
+
+def _any_user(who: Principal) -> str | None:
+    """Reading one generation by id: support may open anyone's (SPEC 1)."""
+    return None if who.has(Role.SUPPORT) else who.user_id
 
 
 def _idempotent_request(body: GenerationRequest, key: str | None) -> GenerationRequest:
@@ -81,7 +87,9 @@ async def list_generations(
 
 @router.get("/{generation_id}", response_model=Generation)
 async def get_generation(request: Request, generation_id: uuid.UUID, who: Creator) -> Generation:
-    generation: Generation = await request.app.state.ctx.jobs.get(_scope(who), str(generation_id))
+    generation: Generation = await request.app.state.ctx.jobs.get(
+        _any_user(who), str(generation_id)
+    )
     return generation
 
 
@@ -90,7 +98,7 @@ async def generation_timeline(
     request: Request, generation_id: uuid.UUID, who: Creator
 ) -> list[GenerationEvent]:
     ctx = request.app.state.ctx
-    await ctx.jobs.get(_scope(who), str(generation_id))
+    await ctx.jobs.get(_any_user(who), str(generation_id))
     async with ctx.sessions() as session:
         return await records.timeline(session, str(generation_id))
 
@@ -98,7 +106,7 @@ async def generation_timeline(
 @router.post("/{generation_id}/cancel", response_model=Generation)
 async def cancel(request: Request, generation_id: uuid.UUID, who: Creator) -> Generation:
     generation: Generation = await request.app.state.ctx.jobs.cancel(
-        _scope(who), str(generation_id)
+        _any_user(who), str(generation_id)
     )
     return generation
 
@@ -120,7 +128,7 @@ async def regenerate(
 @router.post("/{generation_id}/discard", response_model=Generation)
 async def discard(request: Request, generation_id: uuid.UUID, who: Creator) -> Generation:
     generation: Generation = await request.app.state.ctx.jobs.discard(
-        _scope(who), str(generation_id)
+        _any_user(who), str(generation_id)
     )
     return generation
 
@@ -128,7 +136,7 @@ async def discard(request: Request, generation_id: uuid.UUID, who: Creator) -> G
 @router.post("/{generation_id}/publish", response_model=Generation)
 async def publish(request: Request, generation_id: uuid.UUID, who: Creator) -> Generation:
     generation: Generation = await request.app.state.ctx.jobs.publish(
-        _scope(who), str(generation_id)
+        _any_user(who), str(generation_id)
     )
     return generation
 
@@ -136,7 +144,7 @@ async def publish(request: Request, generation_id: uuid.UUID, who: Creator) -> G
 @router.get("/{generation_id}/video")
 async def video(request: Request, generation_id: uuid.UUID, who: Creator) -> Response:
     ctx = request.app.state.ctx
-    generation = await ctx.jobs.get(_scope(who), str(generation_id))
+    generation = await ctx.jobs.get(_any_user(who), str(generation_id))
     if generation.media_sha256 is None:
         raise not_found("video (the generation is not ready)")
     response: Response = await ctx.media_api.serve_video(request, generation.media_sha256)
@@ -151,7 +159,7 @@ async def thumbnail(
     size: Annotated[str, Query(pattern="^(large|small)$")] = "large",
 ) -> Response:
     ctx = request.app.state.ctx
-    generation = await ctx.jobs.get(_scope(who), str(generation_id))
+    generation = await ctx.jobs.get(_any_user(who), str(generation_id))
     if generation.media_sha256 is None:
         raise not_found("thumbnail (the generation is not ready)")
     response: Response = await ctx.media_api.serve_thumbnail(request, generation.media_sha256, size)

@@ -17,6 +17,8 @@ class GenerationRow(Base):
         # The client's request id makes a POST idempotent per user.
         UniqueConstraint("user_id", "client_request_id", name="uq_generations_client_request"),
         Index("ix_generations_user_created", "user_id", "created_at", "id"),
+        # Support's view of everyone's history, newest first.
+        Index("ix_generations_created", "created_at", "id"),
         Index("ix_generations_state_next_poll", "state", "next_poll_at"),
         # Live generations per user (the concurrency limit, checked on every POST).
         Index("ix_generations_user_state", "user_id", "state"),

@@ -193,3 +193,28 @@ def test_the_kill_switch_and_disabled_models_refuse_new_generations(
     finally:
         api.patch("/admin/config", json={"generation_enabled": True, "disabled_models": []})
     assert studio.balance() == before
+
+
+def test_history_pages_follow_each_other_without_gaps_or_repeats(
+    studio: Studio, api: httpx.Client
+) -> None:
+    studio.grant(600)
+    for _ in range(3):
+        studio.wait(studio.generate(prompt="page filler")["id"])
+    everything = api.get("/generations", params={"limit": 100}).json()["items"]
+    assert len(everything) >= 3
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = api.get("/generations", params=params).json()
+        seen += [g["id"] for g in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == [g["id"] for g in everything]
+    stamps = [g["created_at"] for g in everything]
+    assert stamps == sorted(stamps, reverse=True)
+    ready = api.get("/generations", params={"state": "ready", "limit": 100}).json()["items"]
+    assert ready and all(g["state"] == "ready" for g in ready)
+    bad = api.get("/generations", params={"cursor": "not-a-cursor"})
+    assert bad.status_code == 422 and bad.json()["code"] == "invalid_input"

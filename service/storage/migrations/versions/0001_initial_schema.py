@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 16:02:12.575352
+Create Date: 2026-11-21 16:47:19.721019
 """
 
 from collections.abc import Sequence
@@ -104,6 +104,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('user_id', 'client_request_id', name='uq_generations_client_request')
     )
     with op.batch_alter_table('generations', schema=None) as batch_op:
+        batch_op.create_index('ix_generations_created', ['created_at', 'id'], unique=False)
         batch_op.create_index('ix_generations_media', ['media_sha256'], unique=False)
         batch_op.create_index('ix_generations_state_next_poll', ['state', 'next_poll_at'], unique=False)
         batch_op.create_index('ix_generations_user_created', ['user_id', 'created_at', 'id'], unique=False)
@@ -225,6 +226,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_generations_user_created')
         batch_op.drop_index('ix_generations_state_next_poll')
         batch_op.drop_index('ix_generations_media')
+        batch_op.drop_index('ix_generations_created')
 
     op.drop_table('generations')
     op.drop_table('users')

@@ -258,7 +258,17 @@ class Studio(QObject):
         view.keys_changed.connect(self._keys_changed)
         view.service_changed.connect(lambda s: self.bridge.set_connector(self._connector(s)))
         view.error.connect(lambda message: self.window.toasts.show(ToastKind.ERROR, message))
+        view.saved.connect(lambda settings: spawn(self._apply_cache_budget(settings)))
         return view
+
+    async def _apply_cache_budget(self, settings: DesktopSettings) -> None:
+        """The cache lives in the service: tell it the new budget (evicts at once if over)."""
+        try:
+            await self.bridge.require_client().patch_json(
+                "/admin/config", {"cache_budget_mb": settings.cache_budget_mb}
+            )
+        except (ReelcraftError, RuntimeError) as exc:
+            self.window.toasts.show(ToastKind.ERROR, f"The cache budget was not applied: {exc}")
 
     async def _check_keys(self) -> None:
         loop = asyncio.get_running_loop()

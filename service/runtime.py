@@ -182,6 +182,7 @@ async def open_service(
             max_concurrent_per_user=settings.max_concurrent_per_user,
             daily_cap_per_user=settings.daily_cap_per_user,
             price_book=settings.price_book,
+            cache_budget_mb=settings.cache_budget_mb,
         ),
     )
     breaker = CircuitBreaker()
@@ -191,6 +192,13 @@ async def open_service(
     credits = JobCredits(ledger, bus)
     store = MediaStore.from_settings(settings, engine, http)
     await store.start()
+    store.budget_bytes = (await config.get()).cache_budget_mb * 1024 * 1024
+
+    async def apply_budget(changed: RuntimeConfig) -> None:
+        store.budget_bytes = changed.cache_budget_mb * 1024 * 1024
+        await store.evict_to_budget()
+
+    config.on_change(apply_budget)
     media_api = MediaApi(store, sessions)
     signer = InputSigner()
     jobs = JobEngine(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -25,6 +26,7 @@ class RuntimeConfig(BaseModel):
     disabled_models: list[str] = Field(default_factory=list)
     disabled_routes: dict[str, list[str]] = Field(default_factory=dict)
     price_book: str = "default"
+    cache_budget_mb: int = Field(default=4096, ge=64)
 
 
 class DynamicConfig:
@@ -32,6 +34,7 @@ class DynamicConfig:
         self._sessions = sessions
         self._defaults = defaults
         self._cached: RuntimeConfig | None = None
+        self._listeners: list[Callable[[RuntimeConfig], Awaitable[None]]] = []
 
     async def get(self) -> RuntimeConfig:
         if self._cached is None:
@@ -64,4 +67,9 @@ class DynamicConfig:
                 else:
                     row.value, row.updated_by, row.updated_at = value, updated_by, utcnow()
         self._cached = validated
+        for listener in self._listeners:
+            await listener(validated)
         return validated
+
+    def on_change(self, listener: Callable[[RuntimeConfig], Awaitable[None]]) -> None:
+        self._listeners.append(listener)

@@ -207,6 +207,9 @@ class ServiceClient:
     async def get_json(self, path: str, **params: Any) -> Any:
         return (await self._request("GET", path, params=_clean(params))).json()
 
+    async def patch_json(self, path: str, body: Any = None, **kw: Any) -> Any:
+        return (await self._request("PATCH", path, json=body, **kw)).json()
+
     async def post_json(self, path: str, body: Any = None, **kw: Any) -> Any:
         return (await self._request("POST", path, json=body, **kw)).json()
 

@@ -190,6 +190,11 @@ def test_the_kill_switch_and_disabled_models_refuse_new_generations(
         assert off.status_code == 409 and off.json()["code"] == "model_unavailable"
         bad = api.patch("/admin/config", json={"max_concurrent_per_user": 0})
         assert bad.status_code == 422 and bad.json()["code"] == "invalid_input"
+        unknown = api.patch("/admin/config", json={"turbo": True})
+        assert unknown.status_code == 422 and "unknown settings" in unknown.json()["message"]
+        budget = api.patch("/admin/config", json={"cache_budget_mb": 512})
+        assert budget.status_code == 200 and budget.json()["cache_budget_mb"] == 512
+        assert api.get("/admin/config").json()["cache_budget_mb"] == 512
     finally:
         api.patch("/admin/config", json={"generation_enabled": True, "disabled_models": []})
     assert studio.balance() == before

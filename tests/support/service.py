@@ -47,6 +47,10 @@ class ServiceProcess:
     token: str = ""
 
     def start(self, timeout: float = 30.0) -> ServiceProcess:
+        return self.start_with("--idle-exit", "0", timeout=timeout)
+
+    def start_with(self, *args: str, timeout: float = 30.0) -> ServiceProcess:
+        """Start `reelcraft service` with extra options (the idle exit defaults to never)."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         service_file = self.data_dir / "service.json"
         service_file.unlink(missing_ok=True)
@@ -59,8 +63,7 @@ class ServiceProcess:
                 "--data-dir",
                 str(self.data_dir),
                 "service",
-                "--idle-exit",
-                "0",
+                *(args if "--idle-exit" in args else ("--idle-exit", "0", *args)),
             ],
             stdout=log,
             stderr=subprocess.STDOUT,

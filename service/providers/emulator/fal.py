@@ -48,13 +48,14 @@ class _Family:
     resolution_field: str | None = None
     aspect_field: str | None = None
     audio_field: str | None = None
+    native_audio: bool = False  # audio with no switch for it (Sora 2 always has sound)
 
 
 _FAMILIES: list[tuple[str, _Family]] = [
     ("fal-ai/kling-video/v2.6/", _Family("start_image_url", "str", audio_field="generate_audio")),
     ("fal-ai/kling-video/", _Family("image_url", "str")),
     ("fal-ai/veo3", _Family("image_url", "s", "resolution", "aspect_ratio", "generate_audio")),
-    ("fal-ai/sora-2/", _Family("image_url", "int", "resolution", "aspect_ratio")),
+    ("fal-ai/sora-2/", _Family("image_url", "int", "resolution", "aspect_ratio", None, True)),
     ("fal-ai/wan", _Family("image_url", "str", "resolution")),
 ]
 
@@ -302,7 +303,9 @@ def create_router(state: EmulatorState) -> APIRouter:
             duration = _duration(body.get("duration"), family, route.durations)
             resolution = _choice(body, family.resolution_field, route.resolutions)
             aspect = _choice(body, family.aspect_field, ("16:9", "9:16", "1:1"))
-            audio = body.get(family.audio_field, True) if family.audio_field else False
+            audio = (
+                body.get(family.audio_field, True) if family.audio_field else family.native_audio
+            )
             if not isinstance(audio, bool):
                 raise InputError(f"{family.audio_field} must be a boolean")
             image = await load_image(state, body.get(family.image_field))

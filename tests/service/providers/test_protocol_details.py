@@ -4,10 +4,12 @@ and how input images travel."""
 
 from __future__ import annotations
 
+import io
 import secrets
 import time
 from pathlib import Path
 
+import av
 import httpx
 import pytest
 
@@ -286,3 +288,27 @@ async def test_a_task_the_provider_forgot_is_a_permanent_provider_error(
             await adapter.poll(forgotten)
         assert info.value.code is ErrorCode.PROVIDER_ERROR, name
         assert not info.value.transient
+
+
+async def test_fal_sora_renders_with_its_native_sound(
+    registry: AdapterRegistry, character_png: bytes
+) -> None:
+    """Sora 2 has no audio switch on fal: its videos always carry sound (seed 000)."""
+    route = shipped_catalogue().model("sora-2").route("fal")
+    req = SubmitRequest(
+        route=route,
+        prompt=f"sora with sound #{secrets.token_hex(4)}",
+        duration_s=4,
+        resolution="720p",
+        aspect_ratio="16:9",
+        image=InputImage(data=character_png, mime_type="image/png"),
+    )
+    adapter = registry.adapter("fal")
+    handle = await adapter.submit(req)
+    final, _ = await run_to_end(adapter, handle)
+    assert final.status is ProviderStatus.SUCCEEDED, final
+    result = await adapter.result(handle)
+    async with httpx.AsyncClient() as client:
+        body = (await client.get(result.video_url)).content
+    with av.open(io.BytesIO(body)) as container:
+        assert container.streams.audio

@@ -9,7 +9,7 @@ import hashlib
 import logging
 import os
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,7 +95,9 @@ def _owner_id(url: str, settings: Settings) -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _missing_keys(registry: AdapterRegistry, catalogue: Catalogue) -> Any:
+def _missing_keys(
+    registry: AdapterRegistry, catalogue: Catalogue
+) -> Callable[[str], dict[str, str]]:
     configured = registry.configured()
 
     def unavailable(model: str) -> dict[str, str]:

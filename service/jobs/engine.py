@@ -147,7 +147,8 @@ class JobEngine:
     config: DynamicConfig
     breaker: CircuitBreaker
     transitions: Transitions
-    unavailable_routes_fn: Any = None  # (model) -> {route: reason}; keys missing etc.
+    # The service's own reasons a route is down (no key configured): model -> {route: reason}.
+    unavailable_routes_fn: Callable[[str], dict[str, str]] | None = None
     runner: RunnerWakeup | None = None
     # Best effort: tell the provider to stop a cancelled task (where its API allows).
     cancel_at_provider: Callable[[dict[str, Any]], Coroutine[Any, Any, None]] | None = None

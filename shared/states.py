@@ -20,6 +20,8 @@ class JobState(StrEnum):
 
 
 TERMINAL_JOB_STATES = frozenset({JobState.READY, JobState.FAILED, JobState.CANCELLED})
+# In a fixed order, so SQL built from it is the same statement every time.
+LIVE_JOB_STATES = tuple(s for s in JobState if s not in TERMINAL_JOB_STATES)
 
 JOB_TRANSITIONS: dict[JobState, frozenset[JobState]] = {
     # QUEUED -> QUEUED lets a failed render be retried on the same or another route.

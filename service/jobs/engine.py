@@ -16,33 +16,24 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import (
-    Integer,
-    String,
-    bindparam,
-    column,
-    func,
-    insert,
-    literal_column,
     select,
 )
-from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from service.config.dynamic import DynamicConfig
+from service.config.dynamic import DynamicConfig, RuntimeConfig
+from service.jobs.accept_sql import AcceptStatements
 from service.jobs.breaker import CircuitBreaker
 from service.jobs.records import load, to_generation
 from service.jobs.transitions import Transitions
-from service.storage.base import UTCDateTime, utcnow
-from service.storage.hotpath import HotPath, Prepared, Refused, prepare
-from service.storage.tables import GenerationEventRow, GenerationRow, MediaRow
+from service.storage.base import utcnow
+from service.storage.hotpath import HotPath, Refused
+from service.storage.tables import GenerationRow
 from shared.catalogue import Catalogue
 from shared.errors import ErrorCode, ReelcraftError
 from shared.ledger_schemas import ReservationStatus
 from shared.quote import quote
 from shared.schemas import Generation, GenerationRequest, Quote
-from shared.states import TERMINAL_JOB_STATES, JobState, PostState
-
-LIVE_STATES = [s.value for s in JobState if s not in TERMINAL_JOB_STATES]
+from shared.states import JobState, PostState
 
 
 class CreditsLedger(Protocol):
@@ -63,63 +54,6 @@ class RunnerWakeup(Protocol):
     def wake(self) -> None: ...
 
     def interrupt(self, generation_id: str) -> None: ...
-
-
-@dataclass(frozen=True)
-class _AcceptStatements:
-    """Accepting a generation is on every creator's critical path: its statements are
-    compiled once and run on the hot path (a dedicated connection, no ORM)."""
-
-    precheck: Prepared
-    insert_generation: Prepared
-    insert_event: Prepared
-
-    @classmethod
-    def compile(cls, dialect: Dialect) -> _AcceptStatements:
-        mine = GenerationRow.user_id == bindparam("user_id")
-        precheck = select(
-            select(GenerationRow.id)
-            .where(mine, GenerationRow.client_request_id == bindparam("client_request_id"))
-            .scalar_subquery()
-            .label("existing"),
-            select(MediaRow.sha256)
-            .where(MediaRow.sha256 == bindparam("image"), MediaRow.kind == "image")
-            .scalar_subquery()
-            .label("image"),
-            select(func.count())
-            # Constants inlined: a compiled-once statement cannot expand an IN list.
-            .where(mine, GenerationRow.state.in_([literal_column(f"'{s}'") for s in LIVE_STATES]))
-            .scalar_subquery()
-            .label("live"),
-            select(func.count())
-            .where(mine, GenerationRow.created_at >= bindparam("since", type_=UTCDateTime()))
-            .scalar_subquery()
-            .label("today"),
-        )
-        return cls(
-            precheck=prepare(
-                precheck,
-                dialect,
-                returning=[
-                    column("existing", String()),
-                    column("image", String()),
-                    column("live", Integer()),
-                    column("today", Integer()),
-                ],
-            ),
-            insert_generation=prepare(
-                insert(GenerationRow), dialect, column_keys=GENERATION_COLUMNS
-            ),
-            insert_event=prepare(insert(GenerationEventRow), dialect, column_keys=EVENT_COLUMNS),
-        )
-
-
-GENERATION_COLUMNS = [
-    "id", "user_id", "client_request_id", "model", "route", "request", "state", "post_state",
-    "credits_reserved", "credits_charged", "reservation_id", "attempt", "regenerated_from",
-    "next_poll_at", "created_at", "updated_at",
-]  # fmt: skip
-EVENT_COLUMNS = ["generation_id", "at", "kind", "from_state", "to_state", "cause", "detail"]
 
 
 def ledger_source(family: str) -> str:
@@ -154,7 +88,7 @@ class JobEngine:
     cancel_at_provider: Callable[[dict[str, Any]], Coroutine[Any, Any, None]] | None = None
     hot: HotPath = field(init=False)
     _background: set[asyncio.Task[None]] = field(default_factory=set)
-    _prepared: _AcceptStatements | None = None
+    _prepared: AcceptStatements | None = None
 
     def __post_init__(self) -> None:
         self.hot = HotPath(self.sessions.kw["bind"])
@@ -181,15 +115,21 @@ class JobEngine:
             price_book=book,
             unavailable_routes=self.unavailable_routes(model, cfg.disabled_routes),
         )
-        if model in cfg.disabled_models:
+        blocked = self.blocked_reason(model, cfg)
+        if blocked is not None:
             q = q.model_copy(
-                update={
-                    "available": False,
-                    "route": None,
-                    "unavailable_reason": "Temporarily unavailable (disabled by an admin)",
-                }
+                update={"available": False, "route": None, "unavailable_reason": blocked}
             )
         return q
+
+    @staticmethod
+    def blocked_reason(model: str, cfg: RuntimeConfig) -> str | None:
+        """Why an admin switch keeps a model from rendering now (None: it may render)."""
+        if not cfg.generation_enabled:
+            return "Video generation is paused"
+        if model in cfg.disabled_models:
+            return "Temporarily unavailable (disabled by an admin)"
+        return None
 
     async def _existing(self, user_id: str, client_request_id: str) -> Generation | None:
         async with self.sessions() as session:
@@ -201,9 +141,9 @@ class JobEngine:
             )
             return to_generation(row) if row else None
 
-    def _statements(self) -> _AcceptStatements:
+    def _statements(self) -> AcceptStatements:
         if self._prepared is None:
-            self._prepared = _AcceptStatements.compile(self.hot.dialect)
+            self._prepared = AcceptStatements.compile(self.hot.dialect)
         return self._prepared
 
     async def _precheck(
@@ -226,8 +166,6 @@ class JobEngine:
 
     async def _check_limits(self, live: int, today: int) -> None:
         cfg = await self.config.get()
-        if not cfg.generation_enabled:
-            raise ReelcraftError(ErrorCode.GENERATION_DISABLED, "video generation is paused")
         if live >= cfg.max_concurrent_per_user:
             raise ReelcraftError(
                 ErrorCode.CONCURRENCY_LIMIT,
@@ -253,6 +191,8 @@ class JobEngine:
         )
         if existing_id is not None:
             return await self.get(user_id, existing_id), False
+        if not (await self.config.get()).generation_enabled:
+            raise ReelcraftError(ErrorCode.GENERATION_DISABLED, "video generation is paused")
         model = self.catalogue.model(request.model)
         q = await self.live_quote(
             request.model, request.duration_s, request.resolution, request.price_book

@@ -83,27 +83,39 @@ class JobInputs:
     files: InputFiles
     signer: InputSigner
     public_base_url: str
+    _framed_cache: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def public_url(self, sha256: str) -> str:
         expires, sig = self.signer.sign(sha256)
         return f"{self.public_base_url}{API_PREFIX}/public/inputs/{sha256}?exp={expires}&sig={sig}"
 
-    async def submit_image(self, sha256: str, transport: str, aspect_ratio: str = "") -> InputImage:
+    async def _framed(self, sha256: str, aspect_ratio: str) -> str:
+        """The hash of the image to send: the character itself, or its crop to the aspect
+        ratio. Remembered, so many jobs (and retries) with one image crop it once."""
+        key = (sha256, aspect_ratio)
+        if key in self._framed_cache:
+            return self._framed_cache[key]
         found = await self.files.input_file(sha256)
         if found is None:
             raise ReelcraftError(ErrorCode.INVALID_INPUT, "the character image is missing")
-        path, mime = found
-        cropped = await asyncio.to_thread(crop_to_aspect, path.read_bytes(), aspect_ratio)
+        data = await asyncio.to_thread(found[0].read_bytes)
+        cropped = await asyncio.to_thread(crop_to_aspect, data, aspect_ratio)
+        framed = sha256
         if cropped is not None:
             # Stored like any input (by hash), so the provider can fetch it by URL too.
             stored = await self.files.ingest_input(cropped, f"{sha256}-{aspect_ratio}.png")
-            found = await self.files.input_file(stored.sha256)
-            if found is None:
-                raise ReelcraftError(ErrorCode.INTERNAL, "the cropped image vanished")
-            sha256 = stored.sha256
-            path, mime = found
+            framed = stored.sha256
+        self._framed_cache[key] = framed
+        return framed
+
+    async def submit_image(self, sha256: str, transport: str, aspect_ratio: str = "") -> InputImage:
+        framed = await self._framed(sha256, aspect_ratio)
+        found = await self.files.input_file(framed)
+        if found is None:
+            raise ReelcraftError(ErrorCode.INVALID_INPUT, "the character image is missing")
+        path, mime = found
         return InputImage(
-            data=path.read_bytes(),
+            data=await asyncio.to_thread(path.read_bytes),
             mime_type=mime,
-            public_url=self.public_url(sha256) if transport == "url" else None,
+            public_url=self.public_url(framed) if transport == "url" else None,
         )

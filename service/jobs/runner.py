@@ -16,11 +16,11 @@ from datetime import timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from service.jobs.engine import LIVE_STATES
 from service.jobs.policy import RunnerPolicy
 from service.storage.base import utcnow
 from service.storage.db import writing
 from service.storage.tables import GenerationRow
+from shared.states import LIVE_JOB_STATES
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +124,7 @@ class Runner:
             free = or_(free, GenerationRow.lease_owner == self.owner)
         candidates = (
             select(GenerationRow.id)
-            .where(GenerationRow.state.in_(LIVE_STATES), free)
+            .where(GenerationRow.state.in_([s.value for s in LIVE_JOB_STATES]), free)
             .order_by(GenerationRow.created_at)
             .limit(self._policy.claim_batch)
         )
@@ -150,7 +150,7 @@ class Runner:
                 update(GenerationRow)
                 .where(
                     GenerationRow.lease_owner == self.owner,
-                    GenerationRow.state.in_(LIVE_STATES),
+                    GenerationRow.state.in_([s.value for s in LIVE_JOB_STATES]),
                 )
                 .values(lease_expires_at=expires)
             )

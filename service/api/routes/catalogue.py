@@ -47,14 +47,10 @@ async def models(
         estimated_render_s=await ctx.estimates.all(),
     )
     for listing in listings:
-        if listing.model in cfg.disabled_models or not cfg.generation_enabled:
-            reason = (
-                "Temporarily unavailable (disabled by an admin)"
-                if cfg.generation_enabled
-                else "Video generation is paused"
-            )
+        blocked = ctx.jobs.blocked_reason(listing.model, cfg)
+        if blocked is not None:
             for price in listing.prices:
-                price.available, price.route, price.unavailable_reason = False, None, reason
+                price.available, price.route, price.unavailable_reason = False, None, blocked
     return ModelsResponse(
         price_book=book.id,
         price_book_version=book.version,

@@ -1,18 +1,22 @@
 """The studio's own settings (which service, cache budget, data folder), as a small JSON file
-in the per-user config folder. Secrets are not here: they live in the keychain (keychain.py)."""
+in the per-user config folder. Secrets are not here: they live in the keychain (keychain.py).
+
+Read at start-up before the window shows, so it is plain data (no pydantic): a field that is
+missing or invalid in the file falls back to its default instead of losing the others.
+"""
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
-from typing import Literal
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from typing import Any, Literal, NamedTuple
 
 from shared.paths import APP_NAME
 
 SETTINGS_FILE = "desktop.json"
+CACHE_BUDGET_MB = (256, 1_000_000)  # the range the service accepts
+
+ServiceKind = Literal["local", "team"]
 
 
 def default_config_dir() -> Path:
@@ -21,14 +25,38 @@ def default_config_dir() -> Path:
     return user_config_path(APP_NAME, appauthor=False)
 
 
-class DesktopSettings(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    service: Literal["local", "team"] = "local"
+class DesktopSettings(NamedTuple):
+    service: ServiceKind = "local"
     team_url: str = ""
-    cache_budget_mb: int = Field(default=4096, ge=256, le=1_000_000)
-    data_dir: str | None = Field(default=None, description="None: the per-user default")
+    cache_budget_mb: int = 4096
+    data_dir: str | None = None  # None: the per-user default
     allow_plaintext_keys: bool = False
+
+    @classmethod
+    def from_json(cls, data: Any) -> DesktopSettings:
+        if not isinstance(data, dict):
+            return cls()
+        default = cls()
+        low, high = CACHE_BUDGET_MB
+        budget = data.get("cache_budget_mb")
+        service = data.get("service")
+        team_url, data_dir = data.get("team_url"), data.get("data_dir")
+        plaintext = data.get("allow_plaintext_keys")
+        return cls(
+            service="team" if service == "team" else "local",
+            team_url=team_url if isinstance(team_url, str) else default.team_url,
+            cache_budget_mb=budget
+            if isinstance(budget, int) and not isinstance(budget, bool) and low <= budget <= high
+            else default.cache_budget_mb,
+            data_dir=data_dir if isinstance(data_dir, str) and data_dir else None,
+            allow_plaintext_keys=plaintext if isinstance(plaintext, bool) else False,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return self._asdict()
+
+    def replace(self, **changes: Any) -> DesktopSettings:
+        return self._replace(**changes)
 
 
 class SettingsStore:
@@ -37,12 +65,20 @@ class SettingsStore:
 
     def load(self) -> DesktopSettings:
         try:
-            return DesktopSettings.model_validate(json.loads(self.path.read_text("utf-8")))
-        except (OSError, ValueError, ValidationError):
+            text = self.path.read_text("utf-8")
+        except OSError:
+            return DesktopSettings()
+        import json  # ~4 ms: paid only when there is a file to read
+
+        try:
+            return DesktopSettings.from_json(json.loads(text))
+        except ValueError:
             return DesktopSettings()
 
     def save(self, settings: DesktopSettings) -> None:
+        import json
+
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(settings.model_dump_json(indent=2), "utf-8")
+        tmp.write_text(json.dumps(settings.to_json(), indent=2), "utf-8")
         os.replace(tmp, self.path)

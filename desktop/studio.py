@@ -1,13 +1,14 @@
-"""The studio, assembled: the window, its pages, the bridge and the controllers, wired.
+"""The studio, assembled: the service side attached to the first screen. The bridge, the
+other pages and the controllers, wired.
 
-This is the composition root of the desktop; nothing else knows how the pieces connect.
-The window is built from the shipped catalogue, so it is complete before the service answers.
+This is the composition root of the desktop; nothing else knows how the pieces connect. It is
+built after the first paint (see app.py): the window and its Create screen already exist
+(first_screen.py) and this adds everything that needs the service's contract.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,23 +23,21 @@ from desktop.controllers.create_controller import CreateController
 from desktop.controllers.credits_controller import CreditsController
 from desktop.controllers.generation_controller import GenerationController
 from desktop.controllers.library_controller import LibraryController
+from desktop.first_screen import FirstScreen
 from desktop.image_cache import ImageCache, decode
 from desktop.keychain import TEAM_TOKEN, KeyStore
 from desktop.notifications import Notifier
 from desktop.settings_store import DesktopSettings, SettingsStore
-from desktop.tracking import Tracker
-from desktop.viewmodels.create_vm import CreateViewModel
 from desktop.viewmodels.jobs import JobsStore
 from desktop.views.character_picker import CharacterChoice
-from desktop.views.create_view import CreateView
 from desktop.views.library import LibraryView
-from desktop.views.main_window import MainWindow, Page
+from desktop.views.main_window import Page
 from desktop.views.progress import ProgressList
 from desktop.views.queue_view import QueueView
 from desktop.views.toast import Toast, ToastKind
 from shared.api_schemas import Health, ModelsResponse
 from shared.errors import ReelcraftError
-from shared.listing import ModelListing
+from shared.price_list import PriceList
 from shared.schemas import Generation
 from shared.states import JobState
 
@@ -83,43 +82,29 @@ def team_connector(url: str, keys: KeyStore) -> Connector:
 
 
 class Studio(QObject):
-    def __init__(
-        self,
-        config: StudioConfig,
-        listings: Sequence[ModelListing],
-        *,
-        default_model: str,
-        default_duration: int,
-    ) -> None:
+    def __init__(self, config: StudioConfig, first: FirstScreen) -> None:
         super().__init__()
         self.config = config
         self.store = SettingsStore(config.config_dir)
         settings = self.store.load()
         self.keys = KeyStore(config.data_dir, allow_plaintext=settings.allow_plaintext_keys)
-        self.window = MainWindow()
+        self.window = first.window
+        self.vm = first.vm
+        self.create_view = first.create_view
+        self.choices = first.choices
+        self.tracker = first.tracker
         self.bridge = ServiceBridge(config.connector or self._connector(settings), parent=self)
-        self.tracker = Tracker(self.bridge)
+        self.tracker.attach(self.bridge)
         self.jobs = JobsStore(self)
         self.images = ImageCache(self.bridge, self)
         self.notifier = Notifier(self.window, self)
-        self.vm = CreateViewModel(self)
-        self.vm.set_listings(
-            listings, default_model=default_model, default_duration=default_duration
-        )
-
-        self.create_view = CreateView(self.vm)
+        self.create_view.picker.load_samples()
         self.create_progress = ProgressList(self.describe, self._job_image, self.create_view)
         self.create_view.jobs_area.addWidget(self.create_progress)
         self.queue_view = QueueView(ProgressList(self.describe, self._job_image), self.describe)
         self.library_view = LibraryView(self.describe)
         self._preview: PreviewView | None = None
         self._previous_page = Page.CREATE
-        for page, widget in (
-            (Page.CREATE, self.create_view),
-            (Page.QUEUE, self.queue_view),
-            (Page.LIBRARY, self.library_view),
-        ):
-            self.window.add_page(page, widget)
 
         self.credits = CreditsController(self.bridge, self.vm, self.window, self)
         self.create = CreateController(
@@ -147,13 +132,14 @@ class Studio(QObject):
         self.library = LibraryController(
             self.library_view, self.bridge, self.images, self.window.toasts, self
         )
-        self._wire()
-        self.window.add_lazy_page(Page.SETTINGS, self._settings_page)
         self._keys_configured: bool | None = None
         self._ready_toast: Toast | None = None
         self._ready_count = 0  # unknown until checked off the UI thread
-        self.window.show_page(Page.CREATE)
-        self.window.set_demo_mode(False)
+        self._wire()
+        # Last: a page the user clicked while this code loaded opens now, fully wired.
+        self.window.add_page(Page.QUEUE, self.queue_view)
+        self.window.add_page(Page.LIBRARY, self.library_view)
+        self.window.add_lazy_page(Page.SETTINGS, self._settings_page)
 
     # -- wiring -----------------------------------------------------------------------------
 
@@ -193,7 +179,7 @@ class Studio(QObject):
         """Connect in the background; call once the window is on screen."""
         self.bridge.start()
         spawn(self._check_keys())
-        self.create.screen_shown()
+        self.choices.screen_shown()
 
     async def close(self) -> None:
         if self._preview is not None:
@@ -240,12 +226,7 @@ class Studio(QObject):
 
     def _models_changed(self, models: ModelsResponse) -> None:
         self.create.price_book = models.price_book
-        self.vm.set_listings(
-            models.models,
-            default_model=models.default_model,
-            default_duration=models.default_duration,
-            generation_enabled=models.generation_enabled,
-        )
+        self.vm.set_price_list(PriceList.from_json(models.model_dump(mode="json")))
 
     def _balance_changed(self, balance: Balance) -> None:
         self.vm.set_balance(balance.available)
@@ -340,7 +321,7 @@ class Studio(QObject):
             if self._preview is not None:
                 self._preview.stop()
         if page == Page.CREATE:
-            self.create.screen_shown()
+            self.choices.screen_shown()
         elif page == Page.LIBRARY:
             self.library_view.reload()
 

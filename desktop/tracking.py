@@ -9,15 +9,17 @@ visit of the screen, not on every repaint.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import deque
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from desktop.async_slot import spawn
-from desktop.bridge import ServiceBridge
 from shared.errors import ReelcraftError
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from desktop.bridge import ServiceBridge
 
 log = logging.getLogger(__name__)
 CLIENT = "desktop"
@@ -50,13 +52,22 @@ class Event(StrEnum):
 
 
 class Tracker:
-    def __init__(self, bridge: ServiceBridge) -> None:
-        self._bridge = bridge
+    """Events queue from the first paint; they are sent once a bridge is attached and the
+    service answers (the Create screen is usable before the service code is even loaded)."""
+
+    def __init__(self, bridge: ServiceBridge | None = None) -> None:
+        self._bridge: ServiceBridge | None = None
         self._queue: deque[tuple[str, dict[str, Any]]] = deque(maxlen=MAX_QUEUED)
         self._seen: set[tuple[str, str]] = set()
         self._flushing: asyncio.Task[None] | None = None
         self.sent = 0
+        if bridge is not None:
+            self.attach(bridge)
+
+    def attach(self, bridge: ServiceBridge) -> None:
+        self._bridge = bridge
         bridge.connection_changed.connect(self._connection_changed)
+        self._schedule()
 
     def track(self, event: Event, **data: Any) -> None:
         if not event.frontend:
@@ -80,7 +91,7 @@ class Tracker:
         return len(self._queue)
 
     async def flush(self) -> None:
-        while self._queue:
+        while self._queue and self._bridge is not None:
             client = self._bridge.client
             if client is None:
                 return
@@ -95,9 +106,11 @@ class Tracker:
             self.sent += 1
 
     def _schedule(self) -> None:
-        if self._bridge.client is None:
+        if self._bridge is None or self._bridge.client is None:
             return
         if self._flushing is None or self._flushing.done():
+            from desktop.async_slot import spawn
+
             try:
                 self._flushing = spawn(self.flush())
             except RuntimeError:

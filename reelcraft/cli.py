@@ -9,8 +9,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
-
 from shared.errors import ErrorCode, ReelcraftError
 
 Handler = Callable[[argparse.Namespace], int]
@@ -25,6 +23,8 @@ def exit_code_for(code: ErrorCode) -> int:
 
 
 def print_json(value: Any) -> None:
+    from pydantic import BaseModel
+
     if isinstance(value, BaseModel):
         text = value.model_dump_json(indent=2)
     elif isinstance(value, list) and value and isinstance(value[0], BaseModel):
@@ -40,25 +40,38 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="reelcraft", description="Reelcraft: a desktop studio for AI video posts."
     )
-    parser.add_argument(
-        "--data-dir",
-        type=Path,
-        default=None,
-        help="isolate this run's data (also REELCRAFT_DATA_DIR)",
-    )
+    _add_data_dir(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for register in COMMANDS:
         register(sub)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        from reelcraft.commands.studio import launch_studio
+def _add_data_dir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="isolate this run's data (also REELCRAFT_DATA_DIR)",
+    )
 
-        return launch_studio(args)
+
+def _studio_arguments(argv: Sequence[str]) -> argparse.Namespace | None:
+    """The arguments when they name no command (the studio), parsed without importing every
+    command's module: the studio's start-up time is a product budget."""
+    parser = argparse.ArgumentParser(prog="reelcraft", add_help=False)
+    _add_data_dir(parser)
+    args, rest = parser.parse_known_args(argv)
+    return None if rest else args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = _studio_arguments(argv) or build_parser().parse_args(argv)
+    if getattr(args, "command", None) is None:
+        from desktop.app import run_studio
+
+        return run_studio(args)
     handler: Handler = args.handler
     try:
         return handler(args)

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from shared.errors import ErrorCode
+from shared.limits import MAX_PROMPT_CHARS
 from shared.states import JobState, PostState
 
 # Money and ratios are exact Decimals in code and plain JSON numbers on the wire.
 JsonDecimal = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
-
-MAX_PROMPT_CHARS = 500
 
 
 class _Schema(BaseModel):
@@ -88,31 +86,6 @@ class Generation(_Schema):
     created_at: datetime
     updated_at: datetime
     finished_at: datetime | None = None
-
-
-class CardState(StrEnum):
-    DEFAULT = "default"
-    SELECTED = "selected"
-    INSUFFICIENT_CREDITS = "insufficient_credits"
-    UNAVAILABLE = "unavailable"
-
-
-class ModelCard(_Schema):
-    """The view of one model card on the Create screen, derived purely from data."""
-
-    model: str
-    label: str
-    provider: str
-    badge: str | None
-    audio: bool
-    quality_tag: str
-    estimated_render_s: int
-    resolutions: list[str]
-    resolution: str
-    credits: int
-    state: CardState
-    selectable: bool
-    unavailable_reason: str | None = None
 
 
 class ErrorBody(_Schema):

@@ -1,8 +1,6 @@
-"""What the Create screen's controls do: select, toggle, upload the character, Generate.
-
-The view reports clicks, the view-model decides what the screen shows, and this controller
-talks to the service and the tracker. Card states the user *sees* (insufficient credits,
-unavailable) are tracked once per visit of the screen.
+"""What the Create screen sends to the service: the character image (uploaded as soon as it is
+chosen and the service is there) and Generate. The choices themselves (cards, duration,
+resolution, prompt) are ChoicesController's, which runs before the service code loads.
 """
 
 from __future__ import annotations
@@ -14,6 +12,7 @@ from PySide6.QtCore import QObject, Signal
 
 from desktop.async_slot import async_slot, spawn
 from desktop.bridge import ServiceBridge
+from desktop.controllers.choices_controller import seconds
 from desktop.errors import detail, explain
 from desktop.image_cache import ImageCache
 from desktop.tracking import Event, Tracker
@@ -23,11 +22,7 @@ from desktop.views.character_picker import CharacterChoice
 from desktop.views.create_view import CreateView
 from desktop.views.toast import ToastHost, ToastKind
 from shared.errors import ErrorCode, ReelcraftError
-from shared.schemas import CardState, GenerationRequest, ModelCard
-
-
-def seconds(duration_s: int) -> str:
-    return f"{duration_s}s"  # seed 000's extraData spells durations "10s"
+from shared.schemas import GenerationRequest
 
 
 class CreateController(QObject):
@@ -57,68 +52,10 @@ class CreateController(QObject):
         self.price_book = "default"
         self._upload: asyncio.Task[str] | None = None
         self._upload_key = ""
-        view.model_clicked.connect(self.select)
-        view.duration_toggled.connect(self.toggle_duration)
-        view.resolution_toggled.connect(self.toggle_resolution)
-        view.prompt_entered.connect(self._prompt_entered)
         view.get_credits_requested.connect(self.open_credits)
         view.character_changed.connect(self._character_changed)
         view.generate_clicked.connect(self.generate)
-        vm.card_changed.connect(self._card_seen)
         bridge.connection_changed.connect(self._connection_changed)
-
-    # -- choices ----------------------------------------------------------------------------
-
-    def select(self, model: str) -> None:
-        if self.vm.select(model):
-            card = self.vm.selected_card
-            if card is not None:
-                self.tracker.track(
-                    Event.MODEL_SELECTED,
-                    model=card.model,
-                    creditCost=card.credits,
-                    resolution=card.resolution,
-                )
-
-    def toggle_duration(self, duration_s: int) -> None:
-        self.vm.set_duration(duration_s)
-        self.tracker.track(
-            Event.DURATION_TOGGLED, duration=seconds(duration_s), model=self.vm.selected
-        )
-
-    def toggle_resolution(self, model: str, resolution: str) -> None:
-        self.vm.set_resolution(model, resolution)
-
-    def _prompt_entered(self, length: int) -> None:
-        self.tracker.track(Event.PROMPT_ENTERED, model=self.vm.selected, promptLength=length)
-
-    def screen_shown(self) -> None:
-        """A new visit: report the screen and the states its cards show now."""
-        self.tracker.new_visit()
-        choice = self.view.picker.choice
-        self.tracker.track(
-            Event.MODEL_SELECTION_VISIBLE,
-            characterId=choice.sha256 if choice else None,
-            availableModels=[
-                c.model for c in self.vm.cards if c.state is not CardState.UNAVAILABLE
-            ],
-        )
-        for index, card in enumerate(self.vm.cards):
-            self._card_seen(index, card)
-
-    def _card_seen(self, _index: int, card: ModelCard) -> None:
-        if not self.view.isVisible():
-            return
-        if card.state is CardState.INSUFFICIENT_CREDITS:
-            self.tracker.track_once(
-                Event.INSUFFICIENT_CREDITS,
-                f"{card.model}:{card.credits}",
-                model=card.model,
-                creditCost=card.credits,
-                currentBalance=self.vm.balance.available,
-            )
-        elif card.state is CardState.UNAVAILABLE:
-            self.tracker.track_once(Event.MODEL_UNAVAILABLE, card.model, model=card.model)
 
     # -- the character ----------------------------------------------------------------------
 

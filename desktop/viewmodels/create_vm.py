@@ -8,18 +8,42 @@ changed is emitted, so widgets repaint only the card whose price or state moved.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from enum import StrEnum
+from typing import NamedTuple
 
 from PySide6.QtCore import QObject, Signal
 
 from desktop import formatting
-from shared.listing import ModelListing
-from shared.schemas import MAX_PROMPT_CHARS, CardState, ModelCard, Quote
+from shared.limits import MAX_PROMPT_CHARS
+from shared.price_list import Offer, Price, PriceList
 
 
-@dataclass(frozen=True)
-class PromptState:
+class CardState(StrEnum):
+    DEFAULT = "default"
+    SELECTED = "selected"
+    INSUFFICIENT_CREDITS = "insufficient_credits"
+    UNAVAILABLE = "unavailable"
+
+
+class ModelCard(NamedTuple):
+    """One model card on the Create screen, derived purely from data."""
+
+    model: str
+    label: str
+    provider: str
+    badge: str | None
+    audio: bool
+    quality_tag: str
+    estimated_render_s: int
+    resolutions: tuple[str, ...]
+    resolution: str
+    credits: int
+    state: CardState
+    selectable: bool
+    unavailable_reason: str | None = None
+
+
+class PromptState(NamedTuple):
     length: int
     over_limit: bool
 
@@ -28,8 +52,7 @@ class PromptState:
         return f"{self.length} / {MAX_PROMPT_CHARS}"
 
 
-@dataclass(frozen=True)
-class BalanceState:
+class BalanceState(NamedTuple):
     """`available` is None until the service has answered ("connecting")."""
 
     available: int | None
@@ -37,8 +60,7 @@ class BalanceState:
     text: str
 
 
-@dataclass(frozen=True)
-class GenerateState:
+class GenerateState(NamedTuple):
     enabled: bool
     busy: bool
     text: str
@@ -64,9 +86,9 @@ class CreateViewModel(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._listings: list[ModelListing] = []
-        self._by_model: dict[str, ModelListing] = {}
-        self._quotes: dict[tuple[str, int, str], Quote] = {}
+        self._listings: list[Offer] = []
+        self._by_model: dict[str, Offer] = {}
+        self._quotes: dict[tuple[str, int, str], Price] = {}
         self._generation_enabled = True
         self._durations: list[int] = []
         self._duration = 5
@@ -84,32 +106,26 @@ class CreateViewModel(QObject):
 
     # -- inputs -----------------------------------------------------------------------------
 
-    def set_listings(
-        self,
-        listings: Sequence[ModelListing],
-        *,
-        default_model: str | None = None,
-        default_duration: int | None = None,
-        generation_enabled: bool = True,
-    ) -> None:
-        """Load (or refresh from the service) the models; keeps the user's choices."""
+    def set_price_list(self, price_list: PriceList) -> None:
+        """Load (or refresh from the service) the models; keeps the user's choices. The book's
+        default model and duration apply to the first load only."""
         first_load = not self._listings
         old_models = [m.model for m in self._listings]
-        self._listings = list(listings)
+        self._listings = list(price_list.offers)
         self._by_model = {m.model: m for m in self._listings}
         self._quotes = {
             (m.model, q.duration_s, q.resolution): q for m in self._listings for q in m.prices
         }
-        self._generation_enabled = generation_enabled
+        self._generation_enabled = price_list.generation_enabled
         for m in self._listings:
             if self._resolution.get(m.model) not in m.resolutions:
                 self._resolution[m.model] = m.default_resolution
         durations = sorted({d for m in self._listings for d in m.durations})
         if first_load:
-            if default_duration in durations:
-                self._duration = default_duration
-            if default_model in self._by_model:
-                self._selected = default_model  # seed 000: Kling 2.6 pre-selected
+            if price_list.default_duration in durations:
+                self._duration = price_list.default_duration
+            if price_list.default_model in self._by_model:
+                self._selected = price_list.default_model  # seed 000: Kling 2.6 pre-selected
         if self._durations != durations:
             self._durations = durations
             self.durations_changed.emit(durations)
@@ -180,10 +196,10 @@ class CreateViewModel(QObject):
         return list(self._cards)
 
     @property
-    def listings(self) -> list[ModelListing]:
+    def listings(self) -> list[Offer]:
         return list(self._listings)
 
-    def listing(self, model: str) -> ModelListing | None:
+    def listing(self, model: str) -> Offer | None:
         return self._by_model.get(model)
 
     def card(self, model: str) -> ModelCard | None:
@@ -219,7 +235,7 @@ class CreateViewModel(QObject):
 
     # -- derivation -------------------------------------------------------------------------
 
-    def _card_for(self, listing: ModelListing) -> ModelCard:
+    def _card_for(self, listing: Offer) -> ModelCard:
         resolution = self._resolution[listing.model]
         quote = self._quotes.get((listing.model, self._duration, resolution))
         reason: str | None = None
@@ -246,7 +262,7 @@ class CreateViewModel(QObject):
             audio=listing.audio,
             quality_tag=listing.quality_tag,
             estimated_render_s=listing.estimated_render_s,
-            resolutions=list(listing.resolutions),
+            resolutions=listing.resolutions,
             resolution=resolution,
             credits=credits,
             state=state,

@@ -17,10 +17,9 @@ from PySide6.QtWidgets import (
 from desktop import formatting
 from desktop.icons import icon, pixmap
 from desktop.theme import Colors, set_state
-from desktop.viewmodels.create_vm import short_reason
+from desktop.viewmodels.create_vm import CardState, ModelCard, short_reason
 from desktop.views.segmented import SegmentedControl
-from shared.listing import ModelListing
-from shared.schemas import CardState, ModelCard
+from shared.price_list import Offer
 
 _BADGE_KINDS = {"best value": "value", "highest quality": "quality", "premium": "premium"}
 
@@ -37,7 +36,7 @@ class ModelCardWidget(QFrame):
     get_credits = Signal(str)
     resolution_changed = Signal(str, str)  # model id, resolution
 
-    def __init__(self, listing: ModelListing, parent: QWidget | None = None) -> None:
+    def __init__(self, listing: Offer, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = listing.model
         self.card: ModelCard | None = None

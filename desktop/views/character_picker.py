@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, Signal
@@ -36,18 +35,18 @@ PREVIEW_SIZE = QSize(236, 300)
 THUMB = 54
 
 
-@dataclass
 class CharacterChoice:
-    """A character image: a local file (uploaded on Generate) or an input the service has."""
+    """A character image: a local file (uploaded on Generate) or an input the service has.
+    Mutable: the service's sha256 arrives after the upload, the name as the user types."""
 
-    name: str
-    image: QImage
-    path: Path | None = None
-    sha256: str | None = None
-    key: str = field(default="")
-
-    def __post_init__(self) -> None:
-        self.key = self.key or self.sha256 or str(self.path)
+    def __init__(
+        self, name: str, image: QImage, path: Path | None = None, sha256: str | None = None
+    ) -> None:
+        self.name = name
+        self.image = image
+        self.path = path
+        self.sha256 = sha256
+        self.key = sha256 or str(path)
 
 
 def name_from_path(path: Path) -> str:
@@ -188,6 +187,7 @@ class CharacterPicker(QWidget):
         layout.addLayout(name_row)
 
         self._thumbs: dict[str, tuple[QToolButton, CharacterChoice]] = {}
+        self._samples_loaded = False
         self.samples_caption = QLabel("SAMPLES", self)
         self.samples_caption.setObjectName("SectionLabel")
         layout.addWidget(self.samples_caption)
@@ -202,6 +202,13 @@ class CharacterPicker(QWidget):
         layout.addLayout(self.earlier_row)
         self.earlier_caption.hide()
         layout.addStretch(1)
+        self._update_name_row()
+
+    def load_samples(self) -> None:
+        """Decode the shipped sample characters (tens of ms: called after the first paint)."""
+        if self._samples_loaded:
+            return
+        self._samples_loaded = True
         for path in sorted(SAMPLES_DIR.glob("*.png")):
             image = QImage(str(path))
             if not image.isNull():
@@ -209,7 +216,6 @@ class CharacterPicker(QWidget):
                     self.samples_row, CharacterChoice(name_from_path(path), image, path)
                 )
         self.samples_row.addStretch(1)
-        self._update_name_row()
 
     # -- choosing ---------------------------------------------------------------------------
 

@@ -19,13 +19,14 @@ from desktop.viewmodels.create_vm import (
     BalanceState,
     CreateViewModel,
     GenerateState,
+    ModelCard,
     PromptState,
 )
 from desktop.views.cards import ModelCardWidget
 from desktop.views.character_picker import CharacterChoice, CharacterPicker
 from desktop.views.segmented import SegmentedControl
 from desktop.views.spinner import BusyButton
-from shared.schemas import MAX_PROMPT_CHARS, ModelCard
+from shared.limits import MAX_PROMPT_CHARS
 
 PROMPT_PLACEHOLDER = (
     "Describe the scene: what the character does, the mood, the camera. Optional: leave it "

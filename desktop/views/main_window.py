@@ -98,6 +98,7 @@ class MainWindow(QMainWindow):
         root.addLayout(main, 1)
         self._page_widgets: dict[Page, QWidget] = {}
         self._factories: dict[Page, Callable[[], QWidget]] = {}
+        self._waiting_for: Page | None = None
         self.toasts = ToastHost(central)
 
     # -- construction ---------------------------------------------------------------------
@@ -196,15 +197,25 @@ class MainWindow(QMainWindow):
     def add_page(self, page: Page, widget: QWidget) -> None:
         self._page_widgets[page] = widget
         self.pages.addWidget(widget)
+        self._show_waiting(page)
 
     def add_lazy_page(self, page: Page, factory: Callable[[], QWidget]) -> None:
         """A page built the first time it is shown (keeps start-up to the Create screen)."""
         self._factories[page] = factory
+        self._show_waiting(page)
 
     def page(self, page: Page) -> QWidget:
         if page not in self._page_widgets:
             self.add_page(page, self._factories.pop(page)())
         return self._page_widgets[page]
+
+    def has_page(self, page: Page) -> bool:
+        return page in self._page_widgets or page in self._factories
+
+    def _show_waiting(self, page: Page) -> None:
+        if self._waiting_for is page:
+            self._waiting_for = None
+            self.show_page(page)
 
     @property
     def current_page(self) -> Page:
@@ -212,6 +223,12 @@ class MainWindow(QMainWindow):
         return next(p for p, w in self._page_widgets.items() if w is current)
 
     def show_page(self, page: Page) -> None:
+        if not self.has_page(page):
+            # Clicked in the first moments, before the page's code has loaded: it opens as
+            # soon as it is added (never a dead click, never an error).
+            self._waiting_for = page
+            return
+        self._waiting_for = None
         widget = self.page(page)
         if page in self.nav:
             self.nav[page].setChecked(True)

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from desktop.formatting import mask_secret
 from desktop.keychain import PROVIDERS, TEAM_TOKEN, KeyStore
-from desktop.settings_store import SettingsStore
+from desktop.settings_store import CACHE_BUDGET_MB, SettingsStore
 
 
 def _card(parent: QWidget, title: str, subtitle: str) -> tuple[QFrame, QVBoxLayout]:
@@ -184,7 +184,7 @@ class SettingsView(QWidget):
 
     def _plaintext_toggled(self, on: bool) -> None:
         self.keys.allow_plaintext = on
-        self.settings = self.settings.model_copy(update={"allow_plaintext_keys": on})
+        self.settings = self.settings.replace(allow_plaintext_keys=on)
         self.store.save(self.settings)
         self._sync_keychain()
         self.keys_changed.emit()
@@ -241,9 +241,7 @@ class SettingsView(QWidget):
             except Exception as exc:  # keyring backends raise their own types
                 self.error.emit(f"Couldn't store the token: {type(exc).__name__}")
                 return
-        self.settings = self.settings.model_copy(
-            update={"service": "team" if team else "local", "team_url": url}
-        )
+        self.settings = self.settings.replace(service="team" if team else "local", team_url=url)
         self.store.save(self.settings)
         self.service_changed.emit(self.settings)
 
@@ -258,7 +256,7 @@ class SettingsView(QWidget):
         )
         grid = QGridLayout()
         self.cache_budget = QSpinBox(card)
-        self.cache_budget.setRange(256, 1_000_000)
+        self.cache_budget.setRange(*CACHE_BUDGET_MB)
         self.cache_budget.setSingleStep(256)
         self.cache_budget.setSuffix(" MB")
         self.cache_budget.setValue(self.settings.cache_budget_mb)
@@ -289,11 +287,9 @@ class SettingsView(QWidget):
 
     def save_storage(self) -> None:
         folder = self.data_dir.text().strip()
-        self.settings = self.settings.model_copy(
-            update={
-                "cache_budget_mb": self.cache_budget.value(),
-                "data_dir": str(Path(folder).expanduser()) if folder else None,
-            }
+        self.settings = self.settings.replace(
+            cache_budget_mb=self.cache_budget.value(),
+            data_dir=str(Path(folder).expanduser()) if folder else None,
         )
         self.store.save(self.settings)
         self.saved.emit(self.settings)

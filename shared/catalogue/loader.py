@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 import yaml
@@ -19,6 +17,7 @@ from shared.catalogue.schema import (
     PriceBook,
     TableRule,
 )
+from shared.catalogue_files import read_catalogue_files
 from shared.errors import ErrorCode, ReelcraftError
 
 DEFAULT_PRICE_BOOK = "default"
@@ -58,10 +57,6 @@ class Catalogue:
         return list(offering.routes) if offering.routes else [r.name for r in model.routes]
 
 
-def _resource_dir() -> Path:
-    return Path(str(resources.files("resources"))) / "catalogue"
-
-
 def _check_offering(
     book: PriceBook, offering: Offering, models: dict[str, ModelDefinition]
 ) -> None:
@@ -87,11 +82,8 @@ def _check_offering(
 
 def load_catalogue(directory: Path | None = None) -> Catalogue:
     """Parse and validate `models.yaml` and every price book under `directory`."""
-    root = directory or _resource_dir()
-    hasher = hashlib.sha256()
-    models_path = root / "models.yaml"
-    raw = models_path.read_bytes()
-    hasher.update(raw)
+    files = read_catalogue_files(directory)
+    models_path, raw = files.models
     try:
         cat = CatalogueFile.model_validate(yaml.safe_load(raw))
     except ValidationError as exc:
@@ -100,9 +92,7 @@ def load_catalogue(directory: Path | None = None) -> Catalogue:
     if len(models) != len(cat.models):
         raise CatalogueError(f"{models_path}: duplicate model ids")
     books: dict[str, PriceBook] = {}
-    for path in sorted((root / "price_books").glob("*.yaml")):
-        raw_book = path.read_bytes()
-        hasher.update(raw_book)
+    for path, raw_book in files.price_books:
         try:
             book = PriceBook.model_validate(yaml.safe_load(raw_book))
         except ValidationError as exc:
@@ -114,9 +104,7 @@ def load_catalogue(directory: Path | None = None) -> Catalogue:
         books[book.id] = book
     if DEFAULT_PRICE_BOOK not in books:
         raise CatalogueError("no default price book")
-    return Catalogue(
-        version=cat.version, digest=hasher.hexdigest()[:16], models=models, price_books=books
-    )
+    return Catalogue(version=cat.version, digest=files.digest, models=models, price_books=books)
 
 
 @lru_cache(maxsize=1)

@@ -16,8 +16,8 @@ import qasync
 from PySide6.QtWidgets import QApplication
 
 from desktop.theme import apply_theme
-from shared.catalogue import shipped_catalogue
-from shared.listing import ModelListing, model_listings
+from shared.listing import price_list_document
+from shared.price_list import PriceList
 from tests.desktop.helpers import SCREENSHOTS
 
 
@@ -47,8 +47,9 @@ def qapp() -> QApplication:
 
 
 @pytest.fixture
-def listings() -> list[ModelListing]:
-    return model_listings(shipped_catalogue())
+def listings() -> PriceList:
+    """The default price book computed from the catalogue (not the start-up snapshot)."""
+    return PriceList.from_json(price_list_document())
 
 
 @pytest.fixture

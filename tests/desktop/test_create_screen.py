@@ -11,10 +11,9 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from desktop.theme import SAMPLES_DIR
-from desktop.viewmodels.create_vm import CreateViewModel
+from desktop.viewmodels.create_vm import CardState, CreateViewModel
 from desktop.views.create_view import CreateView
-from shared.listing import ModelListing
-from shared.schemas import CardState
+from shared.price_list import PriceList
 
 SEED_000_PRICES = {  # model -> (duration, resolution) -> credits
     "kling-2.6": {(5, "1080p"): 200, (10, "1080p"): 400},
@@ -23,26 +22,26 @@ SEED_000_PRICES = {  # model -> (duration, resolution) -> credits
 }
 
 
-def open_lineup(listings: list[ModelListing]) -> list[ModelListing]:
+def open_lineup(price_list: PriceList) -> PriceList:
     """The lineup as the service reports it when every route is up and offers every length."""
-    return [
-        listing.model_copy(
-            update={
-                "prices": [
-                    q.model_copy(update={"available": True, "unavailable_reason": None})
-                    for q in listing.prices
-                ]
-            }
+    return price_list._replace(
+        offers=tuple(
+            offer._replace(
+                prices=tuple(
+                    p._replace(available=True, unavailable_reason=None) for p in offer.prices
+                )
+            )
+            for offer in price_list.offers
         )
-        for listing in listings
-    ]
+    )
 
 
-def make_view(qtbot: QtBot, listings: list[ModelListing], balance: int | None) -> CreateView:
+def make_view(qtbot: QtBot, listings: PriceList, balance: int | None) -> CreateView:
     vm = CreateViewModel()
-    vm.set_listings(listings, default_model="kling-2.6", default_duration=5)
+    vm.set_price_list(listings)
     vm.set_balance(balance)
     view = CreateView(vm)
+    view.picker.load_samples()
     qtbot.addWidget(view)
     view.resize(1180, 760)
     view.show()
@@ -57,7 +56,7 @@ def cost(view: CreateView, model: str) -> int:
 
 
 def test_kling_is_preselected_and_every_model_can_be_selected(
-    qtbot: QtBot, listings: list[ModelListing]
+    qtbot: QtBot, listings: PriceList
 ) -> None:
     view = make_view(qtbot, open_lineup(listings), balance=5000)
     assert view.cards["kling-2.6"].selected_mark.isVisible()
@@ -72,9 +71,7 @@ def test_kling_is_preselected_and_every_model_can_be_selected(
         assert f"({cost(view, model):,} credits)" in view.generate_button.text()
 
 
-def test_duration_and_sora_resolution_reprice_the_cards(
-    qtbot: QtBot, listings: list[ModelListing]
-) -> None:
+def test_duration_and_sora_resolution_reprice_the_cards(qtbot: QtBot, listings: PriceList) -> None:
     view = make_view(qtbot, open_lineup(listings), balance=5000)
     assert view.duration.value() == "5"
     assert {m: cost(view, m) for m in view.cards} == {
@@ -108,7 +105,7 @@ def test_duration_and_sora_resolution_reprice_the_cards(
 
 
 def test_insufficient_credits_offers_get_credits_instead_of_the_cost(
-    qtbot: QtBot, listings: list[ModelListing]
+    qtbot: QtBot, listings: PriceList
 ) -> None:
     view = make_view(qtbot, open_lineup(listings), balance=300)
     requests: list[str] = []
@@ -137,7 +134,7 @@ def test_insufficient_credits_offers_get_credits_instead_of_the_cost(
 
 
 def test_unavailable_models_show_why_and_cannot_be_selected(
-    qtbot: QtBot, listings: list[ModelListing]
+    qtbot: QtBot, listings: PriceList
 ) -> None:
     # The shipped default lineup as it is: Veo's routes render 4/6/8 s only, Sora's 720p
     # routes take 4/8/12 or 10/15 s, so those cards are unavailable with the reason.
@@ -162,19 +159,15 @@ def test_unavailable_models_show_why_and_cannot_be_selected(
     assert view.vm.selected == "sora-2"
 
 
-def test_kill_switch_makes_every_card_unavailable(
-    qtbot: QtBot, listings: list[ModelListing]
-) -> None:
+def test_kill_switch_makes_every_card_unavailable(qtbot: QtBot, listings: PriceList) -> None:
     view = make_view(qtbot, open_lineup(listings), balance=5000)
-    view.vm.set_listings(open_lineup(listings), generation_enabled=False)
+    view.vm.set_price_list(open_lineup(listings)._replace(generation_enabled=False))
     assert all(c.state is CardState.UNAVAILABLE for c in view.vm.cards)
     assert view.cards["kling-2.6"].unavailable_reason.text() == "Video generation is paused"
     assert not view.generate_button.isEnabled()
 
 
-def test_a_prompt_over_500_characters_disables_generate(
-    qtbot: QtBot, listings: list[ModelListing]
-) -> None:
+def test_a_prompt_over_500_characters_disables_generate(qtbot: QtBot, listings: PriceList) -> None:
     view = make_view(qtbot, open_lineup(listings), balance=5000)
     view.picker.choose_file(SAMPLES_DIR / "mira.png")
     view.vm.set_connected(True)
@@ -195,7 +188,7 @@ def test_a_prompt_over_500_characters_disables_generate(
     assert view.generate_button.isEnabled()
 
 
-def test_generate_needs_a_character_and_says_so(qtbot: QtBot, listings: list[ModelListing]) -> None:
+def test_generate_needs_a_character_and_says_so(qtbot: QtBot, listings: PriceList) -> None:
     view = make_view(qtbot, open_lineup(listings), balance=5000)
     view.vm.set_connected(True)
     assert view.picker.zone.empty.isVisible()  # the empty state points to adding one
@@ -232,7 +225,7 @@ def _drop(widget: object, mime: QMimeData) -> tuple[QDragEnterEvent, QDropEvent]
 
 
 def test_drag_and_drop_an_image_picks_the_character(
-    qtbot: QtBot, listings: list[ModelListing], tmp_path: Path
+    qtbot: QtBot, listings: PriceList, tmp_path: Path
 ) -> None:
     view = make_view(qtbot, listings, balance=None)
     image = tmp_path / "luna_star.png"
@@ -255,7 +248,7 @@ def test_drag_and_drop_an_image_picks_the_character(
 
 
 def test_balance_says_connecting_until_the_service_answers(
-    qtbot: QtBot, listings: list[ModelListing]
+    qtbot: QtBot, listings: PriceList
 ) -> None:
     view = make_view(qtbot, listings, balance=None)
     assert view.balance_label.text() == "Balance: connecting…"
@@ -265,9 +258,9 @@ def test_balance_says_connecting_until_the_service_answers(
 
 
 @pytest.mark.parametrize("over", [0, 1])
-def test_view_model_emits_only_real_changes(listings: list[ModelListing], over: int) -> None:
+def test_view_model_emits_only_real_changes(listings: PriceList, over: int) -> None:
     vm = CreateViewModel()
-    vm.set_listings(open_lineup(listings), default_model="kling-2.6", default_duration=5)
+    vm.set_price_list(open_lineup(listings))
     vm.set_balance(5000)
     changed: list[str] = []
     vm.card_changed.connect(lambda _i, card: changed.append(card.model))

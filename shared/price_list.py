@@ -96,7 +96,7 @@ def shipped_price_list() -> PriceList:
     answers: the snapshot when it matches the catalogue files, else computed from them."""
     from shared import price_list_snapshot as snapshot
 
-    if snapshot.FINGERPRINT == read_catalogue_files().fingerprint:
+    if read_catalogue_files().fingerprint == snapshot.FINGERPRINT:
         return PriceList.from_json(snapshot.PRICE_LIST)
     log.warning("the price list snapshot is stale (make price-list): computing it")
     from shared.listing import price_list_document

@@ -12,7 +12,7 @@ APT_PACKAGES := libpulse0 libxcb-icccm4 libxcb-keysyms1 xvfb fonts-dejavu-core \
 export QT_QPA_PLATFORM ?= offscreen
 export QT_LOGGING_RULES ?= qt.multimedia*=false;qt.rhi*=false
 
-.PHONY: setup system-deps run test lint typecheck imports pytest bench clean
+.PHONY: setup system-deps run test lint typecheck imports pytest bench price-list clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,10 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e ".[dev]"
 	touch $(STAMP)
 
+# Bytecode compiled ahead, as an installed wheel has it: the studio's start-up is a budget,
+# and an environment with PYTHONDONTWRITEBYTECODE would otherwise recompile on every launch.
 setup: $(STAMP)
+	@$(BIN)/python -m compileall -q shared desktop reelcraft service resources >/dev/null
 
 # Installs the apt packages when it can (root, or passwordless sudo); otherwise says what to run.
 system-deps:
@@ -55,6 +58,12 @@ test: setup system-deps lint typecheck imports pytest
 
 bench: setup
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# The studio's first screen is priced from shared/price_list_snapshot.py: regenerate it after
+# changing resources/catalogue or the quote engine (a test says so when it is stale).
+price-list: setup
+	$(BIN)/python -m shared.listing
+	$(BIN)/ruff format -q shared/price_list_snapshot.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

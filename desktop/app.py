@@ -109,7 +109,7 @@ def _import_service_side() -> BaseException | None:
     return None
 
 
-def load_service_side(app: QApplication, first: FirstScreen, started: float) -> None:
+def load_service_side(first: FirstScreen, started: float) -> None:
     """Import the service side on a worker thread; the UI thread keeps serving the Create
     screen meanwhile (a plain Qt event loop: the GIL is handed over every few ms)."""
     import threading
@@ -130,13 +130,14 @@ def load_service_side(app: QApplication, first: FirstScreen, started: float) -> 
         log.info("Create screen interactive %.0f ms after launch", elapsed)
         for callback in _interactive_callbacks:
             callback(first)
+        worker.start()
+        poll.start()
 
-    worker.start()
-    poll.start()
-    QTimer.singleShot(0, interactive)
+    QTimer.singleShot(0, interactive)  # the loop's first turn: the screen answers from here
     waiting.exec()
     poll.stop()
-    worker.join()
+    if worker.ident is not None:  # not started if the window closed at once
+        worker.join()
     if outcome and outcome[0] is not None:
         raise outcome[0]
 
@@ -158,7 +159,7 @@ def run_studio(args: argparse.Namespace, connector: Connector | None = None) -> 
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is noise
     previous_hook, sys.excepthook = sys.excepthook, _log_uncaught
     try:
-        load_service_side(app, first, started)
+        load_service_side(first, started)
         if not first.window.isVisible():
             return 0  # closed before the service side arrived: nothing to stop
         import asyncio

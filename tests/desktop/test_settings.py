@@ -142,3 +142,18 @@ def test_service_cache_and_data_folder_are_saved(
     assert (saved.service, saved.team_url) == ("team", "https://reelcraft.example.com")
     assert saved.cache_budget_mb == 2048
     assert saved.data_dir == str(tmp_path / "elsewhere")
+
+
+def test_a_damaged_settings_file_keeps_what_is_valid(tmp_path: Path) -> None:
+    store = SettingsStore(tmp_path / "config")
+    store.path.parent.mkdir(parents=True)
+    store.path.write_text(
+        '{"service": "team", "team_url": "https://studio.example", "cache_budget_mb": 12,'
+        ' "data_dir": 7, "allow_plaintext_keys": "yes"}'
+    )
+    settings = store.load()
+    assert (settings.service, settings.team_url) == ("team", "https://studio.example")
+    assert settings.cache_budget_mb == 4096  # 12 MB is below what the service accepts
+    assert settings.data_dir is None and settings.allow_plaintext_keys is False
+    store.path.write_text("{not json")
+    assert store.load() == store.load().__class__()

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
 if TYPE_CHECKING:
@@ -97,16 +98,17 @@ def build_studio(
     from desktop.studio import Studio, StudioConfig
 
     first = show_first_screen()
+    first.create_view.picker.load_samples()
     return Studio(StudioConfig(data_dir, config_dir or default_config_dir(), connector), first)
 
 
-def _import_service_side() -> BaseException | None:
-    try:
-        for name in SERVICE_SIDE_MODULES:
-            importlib.import_module(name)
-    except BaseException as exc:  # re-raised on the UI thread
-        return exc
-    return None
+def _import_service_side() -> list[tuple[Path, QImage]]:
+    """On the worker thread: the service side's modules, and the sample characters decoded."""
+    for name in SERVICE_SIDE_MODULES:
+        importlib.import_module(name)
+    from desktop.views.character_picker import decode_samples
+
+    return decode_samples()
 
 
 def load_service_side(first: FirstScreen, started: float) -> None:
@@ -116,10 +118,15 @@ def load_service_side(first: FirstScreen, started: float) -> None:
 
     from PySide6.QtCore import QEventLoop, QTimer
 
-    outcome: list[BaseException | None] = []
-    worker = threading.Thread(
-        target=lambda: outcome.append(_import_service_side()), name="reelcraft-import"
-    )
+    outcome: list[list[tuple[Path, QImage]] | BaseException] = []
+
+    def work() -> None:
+        try:
+            outcome.append(_import_service_side())
+        except BaseException as exc:  # re-raised on the UI thread
+            outcome.append(exc)
+
+    worker = threading.Thread(target=work, name="reelcraft-import")
     waiting = QEventLoop()
     poll = QTimer()
     poll.setInterval(5)
@@ -136,10 +143,12 @@ def load_service_side(first: FirstScreen, started: float) -> None:
     QTimer.singleShot(0, interactive)  # the loop's first turn: the screen answers from here
     waiting.exec()
     poll.stop()
-    if worker.ident is not None:  # not started if the window closed at once
-        worker.join()
-    if outcome and outcome[0] is not None:
+    if worker.ident is None:
+        return  # the window closed at once
+    worker.join()
+    if isinstance(outcome[0], BaseException):
         raise outcome[0]
+    first.create_view.picker.load_samples(outcome[0])
 
 
 def _log_uncaught(kind: type[BaseException], value: BaseException, tb: object) -> None:

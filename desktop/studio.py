@@ -98,7 +98,6 @@ class Studio(QObject):
         self.jobs = JobsStore(self)
         self.images = ImageCache(self.bridge, self)
         self.notifier = Notifier(self.window, self)
-        self.create_view.picker.load_samples()
         self.create_progress = ProgressList(self.describe, self._job_image, self.create_view)
         self.create_view.jobs_area.addWidget(self.create_progress)
         self.queue_view = QueueView(ProgressList(self.describe, self._job_image), self.describe)

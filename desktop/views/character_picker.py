@@ -49,6 +49,12 @@ class CharacterChoice:
         self.key = sha256 or str(path)
 
 
+def decode_samples() -> list[tuple[Path, QImage]]:
+    """The shipped sample characters, decoded (QImage is safe to build on any thread)."""
+    decoded = [(path, QImage(str(path))) for path in sorted(SAMPLES_DIR.glob("*.png"))]
+    return [(path, image) for path, image in decoded if not image.isNull()]
+
+
 def name_from_path(path: Path) -> str:
     return path.stem.replace("_", " ").replace("-", " ").strip().title() or "Character"
 
@@ -204,17 +210,14 @@ class CharacterPicker(QWidget):
         layout.addStretch(1)
         self._update_name_row()
 
-    def load_samples(self) -> None:
-        """Decode the shipped sample characters (tens of ms: called after the first paint)."""
+    def load_samples(self, decoded: list[tuple[Path, QImage]] | None = None) -> None:
+        """Show the shipped sample characters; `decoded` from `decode_samples()` (run it off
+        the UI thread: three PNGs are tens of ms), else they are decoded here."""
         if self._samples_loaded:
             return
         self._samples_loaded = True
-        for path in sorted(SAMPLES_DIR.glob("*.png")):
-            image = QImage(str(path))
-            if not image.isNull():
-                self._add_thumb(
-                    self.samples_row, CharacterChoice(name_from_path(path), image, path)
-                )
+        for path, image in decode_samples() if decoded is None else decoded:
+            self._add_thumb(self.samples_row, CharacterChoice(name_from_path(path), image, path))
         self.samples_row.addStretch(1)
 
     # -- choosing ---------------------------------------------------------------------------

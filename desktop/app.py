@@ -70,13 +70,13 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     from desktop.theme import STYLE_ARGS, apply_theme
 
     app = QApplication.instance()
+    created = not isinstance(app, QApplication)
     if not isinstance(app, QApplication):
         app = QApplication([*(argv if argv is not None else sys.argv), *STYLE_ARGS])
     app.setApplicationName("Reelcraft")
     app.setApplicationDisplayName("Reelcraft Studio")
     app.setOrganizationName("Reelcraft")
-
-    apply_theme(app)
+    apply_theme(app, set_style=not created)
     return app
 
 

@@ -42,10 +42,10 @@ def stylesheet() -> str:
 STYLE_ARGS = ["-style", "fusion"]  # QApplication arguments: the style the QSS is drawn over
 
 
-def apply_theme(app: QApplication) -> None:
-    """Palette, font and QSS. The Fusion style itself comes from STYLE_ARGS when the app is
-    created (asking for it here would build QStyle's Python enums: ~7 ms of start-up)."""
-    if not _created_with_style(app):
+def apply_theme(app: QApplication, *, set_style: bool = True) -> None:
+    """Fusion, palette, font and QSS. An app created with STYLE_ARGS already runs Fusion:
+    pass `set_style=False` (asking for it here builds QStyle's Python enums, ~7 ms)."""
+    if set_style:
         app.setStyle("Fusion")
     palette = QPalette()
     for role, colour in (
@@ -69,13 +69,6 @@ def apply_theme(app: QApplication) -> None:
     font.setPointSizeF(10.0)
     app.setFont(font)
     app.setStyleSheet(stylesheet())
-
-
-def _created_with_style(app: QApplication) -> bool:
-    arguments = app.arguments()
-    return any(a in ("-style", "--style") for a in arguments) or any(
-        a.startswith(("-style=", "--style=")) for a in arguments
-    )
 
 
 def set_state(widget: QWidget, name: str, value: str | bool) -> None:
